@@ -1,0 +1,27 @@
+/**
+ * JSON Schema rendering of the manifest and the toolkit contract, shared by the generator script
+ * and the test that keeps the committed schemas fresh.
+ *
+ * @module
+ */
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ManifestSchema } from './manifest.ts';
+import { TOOLKIT_COMMANDS } from './toolkit-contract.ts';
+
+/** Where the toolkit reads its schemas from. */
+export const TOOLKIT_SCHEMA_DIR = fileURLToPath(new URL('../toolkit/modelship_toolkit/schemas/', import.meta.url));
+
+function render(schema: z.ZodType, io: 'input' | 'output'): string {
+  return `${JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' }), null, 2)}\n`;
+}
+
+/** File name → JSON text, for every schema the toolkit uses. */
+export function renderToolkitSchemas(): Record<string, string> {
+  const files: Record<string, string> = { 'manifest.json': render(ManifestSchema, 'input') };
+  for (const [name, { request, result }] of Object.entries(TOOLKIT_COMMANDS)) {
+    files[`${name}.request.json`] = render(request, 'output');
+    files[`${name}.result.json`] = render(result, 'output');
+  }
+  return files;
+}

@@ -1,0 +1,374 @@
+/**
+ * The release manifest (`modelship.yaml` at the root of a model repository): its zod schema, the
+ * cross-field rules, and the loader that turns YAML text into a validated {@link Manifest} or a
+ * {@link ManifestError} naming every field that is wrong.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ManifestError, type FieldIssue } from './errors.ts';
+import { formatFieldPath } from './field-path.ts';
+
+/** Backends a target may name. */
+export const Backend = { OnnxruntimeCpu: 'onnxruntime-cpu', TensorRT: 'tensorrt' } as const;
+/** A backend name. */
+export type Backend = (typeof Backend)[keyof typeof Backend];
+
+/** Numeric precisions an engine can be built at. */
+export const Precision = { FP32: 'fp32', FP16: 'fp16', BF16: 'bf16', INT8: 'int8' } as const;
+/** A precision name. */
+export type Precision = (typeof Precision)[keyof typeof Precision];
+
+/** Precisions each backend can build. */
+export const PRECISIONS_BY_BACKEND: Readonly<Record<Backend, readonly Precision[]>> = {
+  'onnxruntime-cpu': ['fp32', 'int8'],
+  tensorrt: ['fp32', 'fp16', 'bf16', 'int8'],
+};
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, 'expected a name of letters, digits, "_", ".", ":" or "-"');
+
+/** A duration in Temporal's string form: `500ms`, `30s`, `10m`, `2h`, `1d`. */
+export const DurationString = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as "30s", "10m", "2h" or "1d"');
+
+const dynamicDim = z
+  .object({
+    name: identifier,
+    min: z.int().positive(),
+    opt: z.int().positive(),
+    max: z.int().positive(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.opt < d.min) ctx.addIssue({ code: 'custom', path: ['opt'], message: `opt ${d.opt} is below min ${d.min}` });
+    if (d.max < d.opt) ctx.addIssue({ code: 'custom', path: ['max'], message: `max ${d.max} is below opt ${d.opt}` });
+  });
+/** One dimension of an input: a fixed size, or a named dynamic range. */
+export type InputDim = number | z.infer<typeof dynamicDim>;
+
+const tensorDtype = z.enum(['float32', 'float16', 'int64', 'int32', 'uint8', 'bool']);
+
+const inputSpec = z
+  .object({
+    name: identifier,
+    dtype: tensorDtype.default('float32'),
+    dims: z.array(z.union([z.int().positive(), dynamicDim])).min(1),
+  })
+  .strict();
+
+const outputSpec = z
+  .object({
+    name: identifier,
+    dtype: tensorDtype.default('float32'),
+    /** Fixed sizes, or the name of an input's dynamic dim. */
+    dims: z.array(z.union([z.int().positive(), identifier])).min(1),
+  })
+  .strict();
+
+/** `metric op threshold`, e.g. `val_accuracy >= 0.95`. */
+export const ACCEPTANCE_PATTERN = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*$/;
+
+const acceptanceCriterion = z
+  .string()
+  .regex(ACCEPTANCE_PATTERN, 'expected "<metric> <op> <number>" with op one of >=, <=, >, <, ==, e.g. "val_accuracy >= 0.95"');
+
+const tolerance = z
+  .object({
+    maxAbs: z.number().positive().optional(),
+    meanAbs: z.number().positive().optional(),
+    p99Abs: z.number().positive().optional(),
+    minTop1Agreement: z.number().min(0).max(1).optional(),
+    minTop5Agreement: z.number().min(0).max(1).optional(),
+    maxRmse: z.number().positive().optional(),
+  })
+  .strict()
+  .refine((t) => Object.keys(t).length > 0, 'expected at least one tolerance (maxAbs, meanAbs, p99Abs, minTop1Agreement, ...)');
+
+const npzSource = z
+  .object({
+    /** Path of a `.npz` file in the model repository. */
+    path: z.string().min(1),
+    /** Array name in the file holding each input, by input name. Defaults to the input's own name. */
+    arrays: z.record(z.string(), z.string()).optional(),
+    /** Array name holding labels, for live accuracy. */
+    labels: z.string().optional(),
+  })
+  .strict();
+
+const paritySpec = z
+  .object({
+    samples: z.int().min(1000, 'parity needs at least 1000 samples (the seed\'s checklist)').default(1000),
+    seed: z.int().nonnegative().default(0),
+    batchSize: z.int().positive().default(64),
+    data: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('random'), distribution: z.enum(['normal', 'uniform']).default('normal') }).strict(),
+      npzSource.extend({ kind: z.literal('dataset') }).strict(),
+    ]),
+    tolerances: z.partialRecord(z.enum(['fp32', 'fp16', 'bf16', 'int8']), tolerance),
+  })
+  .strict();
+
+const benchmarkSpec = z
+  .object({
+    /** Shapes to time, each a map from input name to its full shape. Defaults to min, opt and max. */
+    shapes: z.array(z.record(z.string(), z.array(z.int().positive()).min(1))).optional(),
+    warmup: z.int().nonnegative().default(10),
+    iterations: z.int().positive().default(100),
+  })
+  .strict();
+
+const targetSpec = z
+  .object({
+    name: identifier,
+    backend: z.enum(['onnxruntime-cpu', 'tensorrt']),
+    precisions: z.array(z.enum(['fp32', 'fp16', 'bf16', 'int8'])).min(1),
+    /** GPU architecture (e.g. `sm90`), for GPU backends. */
+    gpu: z.string().regex(/^sm\d{2,3}$/, 'expected a compute architecture such as "sm90"').optional(),
+    /** Task queue override; defaults to the queue named by backend and architecture. */
+    taskQueue: z.string().min(1).optional(),
+  })
+  .strict();
+
+const canaryStep = z
+  .object({
+    weight: z.number().gt(0).max(100),
+    bake: DurationString,
+  })
+  .strict();
+
+const rolloutSpec = z
+  .object({
+    approvers: z.array(z.string().min(1)).min(1),
+    shadow: z
+      .object({
+        duration: DurationString.default('2m'),
+        sampleShare: z.number().gt(0).max(1).default(1),
+        minRequests: z.int().nonnegative().default(100),
+      })
+      .strict()
+      .optional(),
+    canary: z.array(canaryStep).min(1),
+    analysis: z
+      .object({
+        interval: DurationString.default('30s'),
+        maxErrorRate: z.number().min(0).max(1).default(0.01),
+        maxErrorRateIncrease: z.number().min(0).max(1).default(0.005),
+        maxLatencyIncrease: z.number().min(0).default(0.2),
+        minAgreement: z.number().min(0).max(1).default(0.98),
+        minRequests: z.int().nonnegative().default(50),
+      })
+      .strict()
+      .default({
+        interval: '30s',
+        maxErrorRate: 0.01,
+        maxErrorRateIncrease: 0.005,
+        maxLatencyIncrease: 0.2,
+        minAgreement: 0.98,
+        minRequests: 50,
+      }),
+    approvalTimeout: z
+      .object({ after: DurationString, action: z.enum(['rollback', 'escalate']) })
+      .strict()
+      .default({ after: '24h', action: 'rollback' }),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    r.canary.forEach((step, i) => {
+      const prev = r.canary[i - 1];
+      if (prev && step.weight <= prev.weight) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['canary', i, 'weight'],
+          message: `weight ${step.weight} must be above the previous step's ${prev.weight}`,
+        });
+      }
+    });
+    const last = r.canary[r.canary.length - 1];
+    if (last && last.weight !== 100) {
+      ctx.addIssue({ code: 'custom', path: ['canary', r.canary.length - 1, 'weight'], message: `the last canary step must reach 100, not ${last.weight}` });
+    }
+  });
+
+/** The zod schema of `modelship.yaml`, before cross-field rules. */
+export const ManifestSchema = z
+  .object({
+    apiVersion: z.literal('modelship/v1'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected lowercase letters, digits and "-" (it is part of the workflow ID)'),
+    model: z
+      .object({
+        entrypoint: z
+          .string()
+          .regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, 'expected "python.module:ClassName", e.g. "model_def:SmallCNN"'),
+        init: z.record(z.string(), z.unknown()).default({}),
+        /** Folder (relative to the repository root) put on PYTHONPATH. */
+        pythonPath: z.string().default('.'),
+      })
+      .strict(),
+    artifact: z
+      .object({
+        checkpoint: z.string().min(1),
+        metrics: z.string().min(1),
+        acceptance: z.array(acceptanceCriterion).default([]),
+      })
+      .strict(),
+    inputs: z.array(inputSpec).min(1),
+    outputs: z.array(outputSpec).min(1),
+    task: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('classification'), topK: z.array(z.int().positive()).default([1, 5]) }).strict(),
+      z.object({ kind: z.literal('regression') }).strict(),
+    ]),
+    export: z
+      .object({
+        opset: z.int().min(17, 'opset must be 17 or newer').max(23).default(17),
+        exporter: z.enum(['auto', 'torchscript', 'dynamo']).default('auto'),
+      })
+      .strict()
+      .default({ opset: 17, exporter: 'auto' }),
+    calibration: npzSource.extend({ samples: z.int().positive().default(256) }).strict().optional(),
+    targets: z.array(targetSpec).min(1),
+    parity: paritySpec,
+    benchmark: benchmarkSpec.default({ warmup: 10, iterations: 100 }),
+    rollout: rolloutSpec.optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const inputNames = new Set<string>();
+    const dimNames = new Set<string>();
+    m.inputs.forEach((input, i) => {
+      if (inputNames.has(input.name)) ctx.addIssue({ code: 'custom', path: ['inputs', i, 'name'], message: `duplicate input name "${input.name}"` });
+      inputNames.add(input.name);
+      input.dims.forEach((d) => typeof d === 'object' && dimNames.add(d.name));
+    });
+    m.outputs.forEach((output, i) =>
+      output.dims.forEach((d, j) => {
+        if (typeof d === 'string' && !dimNames.has(d)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['outputs', i, 'dims', j],
+            message: `"${d}" is not a dynamic dim of any input (known: ${[...dimNames].join(', ') || 'none'})`,
+          });
+        }
+      }),
+    );
+    const targetNames = new Set<string>();
+    const precisionsUsed = new Set<string>();
+    m.targets.forEach((t, i) => {
+      if (targetNames.has(t.name)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `duplicate target name "${t.name}"` });
+      targetNames.add(t.name);
+      t.precisions.forEach((p, j) => {
+        precisionsUsed.add(p);
+        if (!PRECISIONS_BY_BACKEND[t.backend].includes(p)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['targets', i, 'precisions', j],
+            message: `${t.backend} cannot build ${p} (it builds ${PRECISIONS_BY_BACKEND[t.backend].join(', ')})`,
+          });
+        }
+      });
+      if (t.backend === 'tensorrt' && !t.gpu) {
+        ctx.addIssue({ code: 'custom', path: ['targets', i, 'gpu'], message: 'a tensorrt target must name its GPU architecture, e.g. gpu: sm90' });
+      }
+    });
+    if (precisionsUsed.has('int8') && !m.calibration) {
+      ctx.addIssue({ code: 'custom', path: ['calibration'], message: 'an int8 target needs calibration data: calibration: { path: data/calib.npz }' });
+    }
+    for (const p of precisionsUsed) {
+      if (!m.parity.tolerances[p as Precision]) {
+        ctx.addIssue({ code: 'custom', path: ['parity', 'tolerances', p], message: `a target builds ${p}, so parity needs a tolerance for it` });
+      }
+    }
+    if (m.task.kind === 'classification') {
+      for (const k of m.task.topK) {
+        const classes = m.outputs[0]?.dims.at(-1);
+        if (typeof classes === 'number' && k > classes) {
+          ctx.addIssue({ code: 'custom', path: ['task', 'topK'], message: `top-${k} needs at least ${k} classes; outputs[0] has ${classes}` });
+        }
+      }
+    }
+    m.benchmark.shapes?.forEach((shape, i) => {
+      for (const name of Object.keys(shape)) {
+        const input = m.inputs.find((x) => x.name === name);
+        if (!input) {
+          ctx.addIssue({ code: 'custom', path: ['benchmark', 'shapes', i, name], message: `no input named "${name}"` });
+          continue;
+        }
+        const dims = shape[name] ?? [];
+        if (dims.length !== input.dims.length) {
+          ctx.addIssue({ code: 'custom', path: ['benchmark', 'shapes', i, name], message: `expected ${input.dims.length} dims, got ${dims.length}` });
+          continue;
+        }
+        dims.forEach((size, j) => {
+          const d = input.dims[j];
+          const ok = typeof d === 'number' ? size === d : size >= d!.min && size <= d!.max;
+          if (!ok) {
+            const range = typeof d === 'number' ? `${d}` : `${d!.min}..${d!.max}`;
+            ctx.addIssue({ code: 'custom', path: ['benchmark', 'shapes', i, name, j], message: `${size} is outside ${range}` });
+          }
+        });
+      }
+    });
+  });
+
+/** A validated manifest, with defaults filled in. */
+export type Manifest = z.infer<typeof ManifestSchema>;
+/** An input of the manifest. */
+export type InputSpec = Manifest['inputs'][number];
+/** A target of the manifest. */
+export type TargetSpec = Manifest['targets'][number];
+/** The rollout plan of the manifest. */
+export type RolloutSpec = NonNullable<Manifest['rollout']>;
+
+/** Converts zod issues into field issues with dotted/indexed paths. */
+export function toFieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({ field: formatFieldPath(issue.path), message: issue.message }));
+}
+
+/**
+ * Validates an already-parsed manifest object.
+ *
+ * @param source - file name used in error messages
+ * @throws {@link ManifestError} listing every wrong field
+ */
+export function validateManifest(value: unknown, source = 'modelship.yaml'): Manifest {
+  const result = ManifestSchema.safeParse(value);
+  if (!result.success) throw new ManifestError(source, toFieldIssues(result.error));
+  return result.data;
+}
+
+/**
+ * Parses and validates manifest YAML text.
+ *
+ * @param source - file name used in error messages
+ * @throws {@link ManifestError} on YAML syntax errors and on every wrong field
+ */
+export function parseManifest(text: string, source = 'modelship.yaml'): Manifest {
+  let value: unknown;
+  try {
+    value = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}` : '(yaml)';
+    throw new ManifestError(source, [{ field: where, message: err instanceof Error ? err.message.split('\n')[0]! : String(err) }]);
+  }
+  if (value === null || typeof value !== 'object') {
+    throw new ManifestError(source, [{ field: '(root)', message: 'expected a YAML mapping with apiVersion, name, model, ...' }]);
+  }
+  return validateManifest(value, source);
+}
+
+/** A parsed acceptance criterion. */
+export interface AcceptanceCriterion {
+  metric: string;
+  op: '>=' | '<=' | '>' | '<' | '==';
+  threshold: number;
+}
+
+/** Splits `val_accuracy >= 0.95` into its parts. The manifest schema guarantees the form. */
+export function parseAcceptance(criterion: string): AcceptanceCriterion {
+  const m = ACCEPTANCE_PATTERN.exec(criterion);
+  if (!m) throw new Error(`not an acceptance criterion: ${criterion}`);
+  return { metric: m[1]!, op: m[2] as AcceptanceCriterion['op'], threshold: Number(m[3]) };
+}

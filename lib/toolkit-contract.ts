@@ -1,0 +1,258 @@
+/**
+ * The TypeScript ↔ Python boundary: one request and one result shape per toolkit command, defined
+ * once here. `npm run schemas` writes their JSON Schemas into the toolkit, which validates every
+ * request against them; activities validate every result with these zod schemas.
+ *
+ * Call: `python -m modelship_toolkit <command> --request req.json --result res.json`.
+ * Exit codes: see {@link ToolkitExit}.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import { ManifestSchema } from './manifest.ts';
+
+/** What the toolkit's exit code means. */
+export const ToolkitExit = {
+  Ok: 0,
+  /** Bad input: not retryable; the result holds `error`. */
+  BadInput: 2,
+  /** A gate said no: not retryable; the result holds the report. */
+  GateFailed: 3,
+} as const;
+
+/** A file on the worker's disk, with its digest. */
+export const FileDigestSchema = z.object({
+  path: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.int().nonnegative(),
+});
+/** A file on the worker's disk, with its digest. */
+export type FileDigest = z.infer<typeof FileDigestSchema>;
+
+/** A manifest already validated by the orchestration side, passed through as JSON. */
+const manifestField = ManifestSchema;
+
+const precision = z.enum(['fp32', 'fp16', 'bf16', 'int8']);
+const backend = z.enum(['onnxruntime-cpu', 'tensorrt', 'pytorch']);
+const verdict = z.enum(['pass', 'fail']);
+
+/** One threshold check of a gate: the decision record's core. */
+export const CheckSchema = z.object({
+  name: z.string(),
+  statistic: z.number().nullable(),
+  op: z.enum(['>=', '<=', '>', '<', '==']),
+  threshold: z.number(),
+  passed: z.boolean(),
+  detail: z.string().optional(),
+});
+/** One threshold check of a gate. */
+export type Check = z.infer<typeof CheckSchema>;
+
+// ---------------------------------------------------------------- inspect (step 1)
+
+/** `inspect`: digest the checkpoint, load it into the model class, gate on metrics.json. */
+export const InspectRequestSchema = z.object({
+  repoDir: z.string(),
+  manifest: manifestField,
+  checkpointPath: z.string(),
+  metricsPath: z.string(),
+});
+/** Result of `inspect`. */
+export const InspectResultSchema = z.object({
+  checkpoint: FileDigestSchema,
+  parameters: z.int().nonnegative(),
+  metrics: z.record(z.string(), z.number()),
+  checks: z.array(CheckSchema),
+  verdict,
+  versions: z.object({ python: z.string(), torch: z.string() }),
+});
+
+// ---------------------------------------------------------------- export (step 2)
+
+/** `export`: PyTorch → ONNX with dynamic axes, checker, shape inference, determinism, op census. */
+export const ExportRequestSchema = z.object({
+  repoDir: z.string(),
+  manifest: manifestField,
+  checkpointPath: z.string(),
+  outDir: z.string(),
+});
+/** Result of `export`. */
+export const ExportResultSchema = z.object({
+  onnx: FileDigestSchema,
+  exporter: z.enum(['torchscript', 'dynamo']),
+  opsetRequested: z.int(),
+  opsetWritten: z.int(),
+  irVersion: z.int(),
+  operators: z.record(z.string(), z.int()),
+  watchList: z.array(z.object({ op: z.string(), count: z.int(), advice: z.string() })),
+  determinism: z.object({ maxAbs: z.number(), passed: z.boolean() }),
+  checks: z.array(z.string()),
+  inputs: z.array(z.object({ name: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
+  outputs: z.array(z.object({ name: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
+  versions: z.object({ torch: z.string(), onnx: z.string() }),
+  durationMs: z.number(),
+});
+
+// ---------------------------------------------------------------- build (step 3)
+
+/** `build`: one engine at one precision for one backend. */
+export const BuildRequestSchema = z.object({
+  repoDir: z.string(),
+  manifest: manifestField,
+  onnxPath: z.string(),
+  backend,
+  precision,
+  outDir: z.string(),
+});
+/** Result of `build`. */
+export const BuildResultSchema = z.object({
+  engine: FileDigestSchema,
+  backend,
+  precision,
+  quantization: z
+    .object({
+      method: z.string(),
+      symmetric: z.boolean(),
+      calibrationSamples: z.int(),
+      activationType: z.string(),
+      weightType: z.string(),
+      quantizedOnnx: FileDigestSchema,
+    })
+    .optional(),
+  log: FileDigestSchema,
+  versions: z.record(z.string(), z.string()),
+  durationMs: z.number(),
+});
+
+// ---------------------------------------------------------------- parity (step 4)
+
+/** `parity`: PyTorch reference vs the engine on ≥ 1000 samples. */
+export const ParityRequestSchema = z.object({
+  repoDir: z.string(),
+  manifest: manifestField,
+  checkpointPath: z.string(),
+  enginePath: z.string(),
+  backend,
+  precision,
+});
+const agreement = z.object({ agree: z.int(), n: z.int(), rate: z.number(), wilsonLower: z.number() });
+/** Result of `parity` (written as parity.json). */
+export const ParityReportSchema = z.object({
+  backend,
+  precision,
+  samples: z.int(),
+  data: z.object({ kind: z.enum(['random', 'dataset']), seed: z.int(), path: z.string().optional() }),
+  shapes: z.array(z.record(z.string(), z.array(z.int()))),
+  stats: z.object({
+    maxAbs: z.number(),
+    meanAbs: z.number(),
+    p99Abs: z.number(),
+    rmse: z.number(),
+    top1: agreement.optional(),
+    top5: agreement.optional(),
+    referenceAccuracy: z.number().optional(),
+    engineAccuracy: z.number().optional(),
+  }),
+  nonFinite: z.object({ reference: z.int(), engine: z.int() }),
+  tolerance: z.record(z.string(), z.number()),
+  checks: z.array(CheckSchema),
+  /** For each tolerance, the loosest value that would still have failed is just past this one. */
+  smallestPassingTolerance: z.record(z.string(), z.number()),
+  verdict,
+  durationMs: z.number(),
+});
+/** The parity report. */
+export type ParityReport = z.infer<typeof ParityReportSchema>;
+
+// ---------------------------------------------------------------- bench (step 5)
+
+/** `bench`: warm-up, then timed runs per shape. */
+export const BenchRequestSchema = z.object({
+  manifest: manifestField,
+  enginePath: z.string(),
+  backend,
+  precision,
+});
+const latency = z.object({ p50: z.number(), p95: z.number(), p99: z.number(), mean: z.number(), min: z.number(), max: z.number() });
+/** Result of `bench` (written as bench.json). */
+export const BenchReportSchema = z.object({
+  backend,
+  precision,
+  warmup: z.int(),
+  iterations: z.int(),
+  shapes: z.array(
+    z.object({
+      shape: z.record(z.string(), z.array(z.int())),
+      batch: z.int(),
+      latencyMs: latency,
+      throughputPerSec: z.number(),
+    }),
+  ),
+  peakMemoryBytes: z.int(),
+  threads: z.int(),
+  host: z.object({ cpu: z.string(), cores: z.int() }),
+  durationMs: z.number(),
+});
+/** The benchmark report. */
+export type BenchReport = z.infer<typeof BenchReportSchema>;
+
+// ---------------------------------------------------------------- doctor
+
+/** `doctor`: what this host has. */
+export const DoctorRequestSchema = z.object({});
+/** Result of `doctor`. */
+export const DoctorResultSchema = z.object({
+  host: z.object({ hostname: z.string(), os: z.string(), cpu: z.string(), cores: z.int(), memoryBytes: z.int() }),
+  python: z.string(),
+  versions: z.record(z.string(), z.string().nullable()),
+  cuda: z.object({
+    available: z.boolean(),
+    version: z.string().nullable(),
+    driver: z.string().nullable(),
+    devices: z.array(
+      z.object({
+        index: z.int(),
+        name: z.string(),
+        computeCapability: z.string(),
+        arch: z.string(),
+        memoryBytes: z.int(),
+        freeBytes: z.int().nullable(),
+      }),
+    ),
+  }),
+  onnxruntimeProviders: z.array(z.string()),
+});
+
+// ---------------------------------------------------------------- errors and progress
+
+/** What the toolkit writes as the result on exit code 2 (or any crash it could catch). */
+export const ToolkitErrorResultSchema = z.object({
+  error: z.object({ type: z.string(), message: z.string(), field: z.string().optional(), hint: z.string().optional() }),
+});
+
+/** One progress line the toolkit prints on stdout. */
+export const ProgressEventSchema = z.object({
+  event: z.literal('progress'),
+  step: z.string(),
+  message: z.string().optional(),
+  done: z.number().optional(),
+  total: z.number().optional(),
+});
+/** One progress line. */
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
+
+/** Every toolkit command with its request and result schema. */
+export const TOOLKIT_COMMANDS = {
+  inspect: { request: InspectRequestSchema, result: InspectResultSchema },
+  export: { request: ExportRequestSchema, result: ExportResultSchema },
+  build: { request: BuildRequestSchema, result: BuildResultSchema },
+  parity: { request: ParityRequestSchema, result: ParityReportSchema },
+  bench: { request: BenchRequestSchema, result: BenchReportSchema },
+  doctor: { request: DoctorRequestSchema, result: DoctorResultSchema },
+} as const;
+/** A toolkit command name. */
+export type ToolkitCommand = keyof typeof TOOLKIT_COMMANDS;
+/** The request type of a command. */
+export type ToolkitRequest<C extends ToolkitCommand> = z.input<(typeof TOOLKIT_COMMANDS)[C]['request']>;
+/** The result type of a command. */
+export type ToolkitResult<C extends ToolkitCommand> = z.infer<(typeof TOOLKIT_COMMANDS)[C]['result']>;
