@@ -16,7 +16,8 @@ export default tseslint.config(
     // Workflows are deterministic: no Node I/O, clocks or randomness beyond the SDK's.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'child_process', 'execa', '../activities/*'] }],
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'child_process', 'execa', '../activities/*'], allowTypeImports: true, message: 'workflows are deterministic: no Node I/O; activities only as types' }] }],
     },
   },
 );

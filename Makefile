@@ -1,0 +1,35 @@
+# The two commands of the README, and the pieces they are made of.
+SHELL := /bin/bash
+PY := .venv/bin/python
+VITEST := npx vitest run
+
+.PHONY: demo test bootstrap check unit toolkit-test integration schemas bench-overhead
+
+## demo: the main job — local Temporal dev server, local artifacts, the digits example, v1.0.0 to packaged
+demo: bootstrap
+	node --import tsx cli/index.ts demo $(ARGS)
+
+## test: lint, types, fresh schemas, unit, toolkit (real torch + ONNX Runtime), integration (real Temporal)
+test: bootstrap check unit toolkit-test integration
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+check:
+	npx tsc --noEmit -p tsconfig.json
+	npx eslint .
+
+unit:
+	$(VITEST) --project unit
+
+toolkit-test:
+	$(PY) -m pytest -q toolkit/tests
+
+integration:
+	$(VITEST) --project integration
+
+schemas:
+	node --import tsx scripts/generate-schemas.ts
+
+bench-overhead: bootstrap
+	node --import tsx bench/overhead/run.ts

@@ -1,0 +1,58 @@
+/**
+ * Git access to model repositories (a local path or any URL git can clone).
+ *
+ * @module
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { UserError } from '../lib/errors.ts';
+
+/** Runs git and returns stdout; a failure becomes an Error carrying git's message. */
+async function git(args: string[], cwd?: string): Promise<string> {
+  const r = await execa('git', args, { cwd, reject: false, env: { GIT_TERMINAL_PROMPT: '0' } });
+  if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+  return r.stdout;
+}
+
+/**
+ * Clones a repository and checks out a tag, detached.
+ *
+ * @returns the tagged commit's full hash
+ * @throws {@link UserError} naming the repository or the tag when either is missing
+ */
+export async function checkoutTag(repo: string, tag: string, dir: string): Promise<string> {
+  try {
+    await git(['clone', '--quiet', '--no-checkout', repo, dir]);
+  } catch (err) {
+    throw new UserError(`cannot clone the model repository ${repo}: ${(err as Error).message}`, 'pass --repo a local path or a git URL this host can reach');
+  }
+  let commit: string;
+  try {
+    commit = (await git(['rev-parse', '--verify', `refs/tags/${tag}^{commit}`], dir)).trim();
+  } catch {
+    const tags = (await git(['tag', '--list'], dir)).split('\n').filter(Boolean);
+    throw new UserError(`tag ${tag} is not in ${repo}`, tags.length ? `known tags: ${tags.slice(-10).join(', ')}` : 'the repository has no tags: git tag v1.0.0 && git push --tags');
+  }
+  await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', commit], dir);
+  return commit;
+}
+
+/** Writes `git archive` of a commit (the source snapshot) to a tar file. */
+export async function archiveCommit(repoDir: string, commit: string, tarPath: string): Promise<void> {
+  await git(['archive', '--format=tar', `--output=${tarPath}`, commit], repoDir);
+}
+
+/** Reads one file of a repository at a tag without keeping a checkout. */
+export async function readFileAtTag(repo: string, tag: string, path: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'modelship-peek-'));
+  try {
+    await checkoutTag(repo, tag, dir);
+    return await git(['show', `HEAD:${path}`], dir).catch(() => {
+      throw new UserError(`${path} is not in ${repo} at ${tag}`, 'add a release manifest (see examples/digits/modelship.yaml) and tag again');
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

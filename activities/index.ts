@@ -1,0 +1,25 @@
+/**
+ * Activity factories by queue: control-queue activities, and target-worker activities.
+ *
+ * @module
+ */
+import type { ActivityDeps } from './deps.ts';
+import { createEngineActivities, type WorkerIdentity } from './engine.ts';
+import { createExportActivities } from './export.ts';
+import { createPackageActivities } from './package.ts';
+import { createResolveActivities } from './resolve.ts';
+
+/** Activities of the control queue: resolve, export, package. */
+export function createControlActivities(deps: ActivityDeps) {
+  return { ...createResolveActivities(deps), ...createExportActivities(deps), ...createPackageActivities(deps) };
+}
+
+/** Activities of a target's queues: claim, build, parity, bench. */
+export function createTargetActivities(deps: ActivityDeps, identity: WorkerIdentity) {
+  return createEngineActivities(deps, identity);
+}
+
+/** Control-queue activity interface, for `proxyActivities`. */
+export type ControlActivities = ReturnType<typeof createControlActivities>;
+/** Target activity interface, for `proxyActivities`. */
+export type TargetActivities = ReturnType<typeof createTargetActivities>;

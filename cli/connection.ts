@@ -1,0 +1,41 @@
+/**
+ * How the CLI reaches Temporal: `--address`/`TEMPORAL_ADDRESS` (default the local dev server),
+ * `--namespace`/`TEMPORAL_NAMESPACE`, and the Web UI base for links.
+ *
+ * @module
+ */
+import { Client, Connection } from '@temporalio/client';
+import { UserError } from '../lib/errors.ts';
+
+/** Where Temporal is. */
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+}
+
+/** The target from the environment (flags override it). */
+export function temporalTarget(overrides: Partial<TemporalTarget> = {}): TemporalTarget {
+  return {
+    address: overrides.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    namespace: overrides.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
+  };
+}
+
+/** A connected client, or a {@link UserError} saying how to start a server. */
+export async function connectClient(target: TemporalTarget): Promise<Client> {
+  try {
+    const connection = await Connection.connect({ address: target.address, connectTimeout: 3000 });
+    return new Client({ connection, namespace: target.namespace });
+  } catch (err) {
+    throw new UserError(
+      `cannot reach Temporal at ${target.address}: ${(err as Error).message}`,
+      'start the local stack with `modelship dev`, or set TEMPORAL_ADDRESS / --address',
+    );
+  }
+}
+
+/** The Web UI link of a workflow. */
+export function workflowUiUrl(workflowId: string, namespace = 'default'): string {
+  const base = process.env.MODELSHIP_UI_URL ?? 'http://localhost:8233';
+  return `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

@@ -1,0 +1,59 @@
+/**
+ * Makes the demo's model repository as a user has one: the example's code, trained, committed and
+ * tagged. Kept between runs, so a tag is never moved to another commit.
+ *
+ * @module
+ */
+import { cp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { defaultToolkitConfig, PROJECT_ROOT } from '../../activities/toolkit.ts';
+
+const GIT_ID = ['-c', 'user.name=modelship demo', '-c', 'user.email=demo@modelship.invalid'];
+
+async function git(dir: string, ...args: string[]): Promise<string> {
+  return (await execa('git', [...GIT_ID, ...args], { cwd: dir })).stdout;
+}
+
+/** Does the repository have this tag? */
+async function hasTag(dir: string, tag: string): Promise<boolean> {
+  if (!existsSync(join(dir, '.git'))) return false;
+  return (await git(dir, 'tag', '--list', tag)).trim() === tag;
+}
+
+/** Options of a training run in the demo repository. */
+export interface TrainAndTagOptions {
+  dir: string;
+  tag: string;
+  /** Extra flags for train.py (e.g. `--shuffle-labels`). */
+  trainArgs?: string[];
+  log?: (line: string) => void;
+}
+
+/**
+ * Creates (first time) or updates the demo repository, trains with train.py, commits the
+ * checkpoint and metrics, and tags the commit. A tag that exists is left as it is.
+ */
+export async function trainAndTag({ dir, tag, trainArgs = [], log = console.log }: TrainAndTagOptions): Promise<void> {
+  if (await hasTag(dir, tag)) {
+    log(`demo repository ${dir} already has ${tag}`);
+    return;
+  }
+  if (!existsSync(join(dir, '.git'))) {
+    await rm(dir, { recursive: true, force: true });
+    await cp(join(PROJECT_ROOT, 'examples', 'digits'), dir, {
+      recursive: true,
+      filter: (src) => !/[\\/](artifacts|__pycache__)([\\/]|$)/.test(src),
+    });
+    await git(dir, 'init', '--quiet', '--initial-branch=main');
+  }
+  log(`training the digits model (${['train.py', ...trainArgs].join(' ')}) ...`);
+  const python = defaultToolkitConfig('').python;
+  const train = await execa(python, ['train.py', '--out', 'artifacts', ...trainArgs], { cwd: dir, all: true });
+  for (const line of train.all.split('\n').slice(-3)) log(`  ${line}`);
+  await git(dir, 'add', '-A');
+  await git(dir, 'commit', '--quiet', '--allow-empty', '-m', `train ${tag}`);
+  await git(dir, 'tag', tag);
+  log(`tagged ${tag} at ${(await git(dir, 'rev-parse', '--short', 'HEAD')).trim()}`);
+}

@@ -1,0 +1,31 @@
+/**
+ * The `modelship` command.
+ *
+ * @module
+ */
+import { Command } from 'commander';
+import { ManifestError, UserError } from '../lib/errors.ts';
+import { registerDemoCommand } from './demo/index.ts';
+import { registerDevCommand } from './dev.ts';
+import { registerReleaseCommands } from './release/index.ts';
+import { registerWorkerCommand } from './worker.ts';
+
+const program = new Command('modelship')
+  .description('carry a PyTorch model from a git tag to production, through one durable Temporal workflow')
+  .option('--address <host:port>', 'Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
+  .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)');
+
+registerReleaseCommands(program);
+registerDevCommand(program);
+registerWorkerCommand(program);
+registerDemoCommand(program);
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (err instanceof ManifestError || err instanceof UserError) {
+    console.error(`modelship: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}

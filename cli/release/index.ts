@@ -1,0 +1,60 @@
+/**
+ * `modelship release start|status`.
+ *
+ * @module
+ */
+import type { Command } from 'commander';
+import { statusQuery } from '../../lib/release.ts';
+import { releaseWorkflowId } from '../../lib/release.ts';
+import { connectClient, temporalTarget, workflowUiUrl } from '../connection.ts';
+import { printStatus } from './print-status.ts';
+import { startRelease } from './start-release.ts';
+import { watchRelease } from './watch.ts';
+
+/** Adds the `release` commands. */
+export function registerReleaseCommands(program: Command): void {
+  const release = program.command('release').description('start and follow releases');
+
+  release
+    .command('start')
+    .description('start the release of a git tag (once per tag: a second start returns the first)')
+    .requiredOption('--repo <path|url>', 'model repository (local path or git URL) with modelship.yaml at its root')
+    .requiredOption('--tag <tag>', 'git tag to release')
+    .option('--wait', 'follow the release and print each step until it ends')
+    .option('--worker-wait <seconds>', 'seconds a target queue may have no worker before the release fails (default 300)', (v) => Number(v))
+    .action(async (opts: { repo: string; tag: string; wait?: boolean; workerWait?: number }) => {
+      const target = temporalTarget(program.opts());
+      const client = await connectClient(target);
+      const r = await startRelease(client, { repo: opts.repo, tag: opts.tag, noWorkerTimeoutSeconds: opts.workerWait });
+      console.log(`${r.started ? 'started' : 'already exists'}: ${r.workflowId}`);
+      console.log(`UI: ${workflowUiUrl(r.workflowId, target.namespace)}`);
+      if (!opts.wait) return;
+      await watchRelease(r.handle, (line) => console.log(`  ${line}`));
+      const outcome = await r.handle.result().then(
+        (status) => ({ ok: true as const, status }),
+        (err: Error) => ({ ok: false as const, err }),
+      );
+      if (outcome.ok) {
+        console.log(`packaged ${outcome.status.model} ${outcome.status.tag}:`);
+        for (const p of outcome.status.packages) console.log(`  ${p.target}-${p.precision}: ${p.uri}`);
+      } else {
+        const status = await r.handle.query(statusQuery).catch(() => undefined);
+        console.error(`release failed${status?.failure ? ` at ${status.failure.step} (${status.failure.type}): ${status.failure.message}` : `: ${outcome.err.message}`}`);
+        process.exitCode = 1;
+      }
+    });
+
+  release
+    .command('status <model> <tag>')
+    .description("show a release's stage and every step with timings and verdicts")
+    .option('--json', 'print the status as JSON')
+    .action(async (model: string, tag: string, opts: { json?: boolean }) => {
+      const target = temporalTarget(program.opts());
+      const client = await connectClient(target);
+      const workflowId = releaseWorkflowId(model, tag);
+      const handle = client.workflow.getHandle(workflowId);
+      const [status, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
+      if (opts.json) console.log(JSON.stringify({ ...status, workflowStatus: description.status.name }, null, 2));
+      else printStatus(status, description.status.name, workflowUiUrl(workflowId, target.namespace));
+    });
+}

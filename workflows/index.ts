@@ -1,0 +1,7 @@
+/**
+ * Every workflow the workers register.
+ *
+ * @module
+ */
+export { release } from './release.ts';
+export { buildTarget } from './target.ts';

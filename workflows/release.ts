@@ -1,0 +1,130 @@
+/**
+ * The release workflow: a git tag becomes verified, packaged engines (steps 1–6). Resolve and
+ * export run on the control queue, each target runs as a child workflow, then the package step
+ * writes what passed. The `status` query, the ReleaseStage search attribute and the memo tell
+ * people where it stands.
+ *
+ * @module
+ */
+import {
+  ApplicationFailure,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ControlActivities } from '../activities/index.ts';
+import { ErrorType } from '../lib/errors.ts';
+import {
+  ReleaseStage,
+  statusQuery,
+  targetStepSignal,
+  type ReleaseInput,
+  type ReleaseStatus,
+  type TargetResult,
+} from '../lib/release.ts';
+import { ReleaseStageKey } from '../lib/search-attributes.ts';
+import { LONG_STEP } from './activity-options.ts';
+import { failureMessage, StepTracker } from './step-tracker.ts';
+import { buildTarget } from './target.ts';
+
+const control = proxyActivities<ControlActivities>(LONG_STEP);
+
+/** Default seconds a target queue may have no worker before the release says so. */
+export const DEFAULT_NO_WORKER_TIMEOUT_SECONDS = 300;
+
+/** Carries a tag through resolve → export → build/parity/bench per target → package. */
+export async function release(input: ReleaseInput): Promise<ReleaseStatus> {
+  const releaseId = workflowInfo().workflowId;
+  const status: ReleaseStatus = { releaseId, tag: input.tag, stage: ReleaseStage.Resolving, steps: [], packages: [] };
+  const steps = new StepTracker(status.steps);
+  setHandler(statusQuery, () => status);
+  setHandler(targetStepSignal, (e) => {
+    const key = { step: e.step, target: e.target, precision: e.precision };
+    if (e.phase === 'begin') steps.begin(key);
+    else steps.end(key, { state: e.state ?? 'done', verdict: e.verdict, summary: e.summary });
+  });
+  const enter = (stage: ReleaseStage, summary?: string) => {
+    status.stage = stage;
+    upsertSearchAttributes([{ key: ReleaseStageKey, value: stage }]);
+    upsertMemo({ summary: summary ?? `${status.model ?? ''} ${input.tag}: ${stage}`.trim() });
+  };
+
+  let current = 'resolve';
+  try {
+    enter(ReleaseStage.Resolving);
+    const source = await steps.run({ step: 'resolve' }, () => control.resolveSource({ ...input, releaseId }), (s) => ({
+      verdict: 'pass',
+      summary: `commit ${s.commit.slice(0, 12)}; ${s.checks.map((c) => `${c.name} ${c.statistic} ${c.op} ${c.threshold}`).join(', ')}`,
+    }));
+    status.model = source.model;
+    status.commit = source.commit;
+
+    current = 'export';
+    enter(ReleaseStage.Exporting);
+    const exported = await steps.run({ step: 'export' }, () => control.exportOnnx({ releaseId, source }), (e) => ({
+      summary: `${e.exporter} exporter, opset ${e.opsetWritten}${e.watchList.length ? `; watch: ${e.watchList.map((w) => w.op).join(', ')}` : ''}`,
+    }));
+
+    current = 'build';
+    enter(ReleaseStage.Building);
+    const targets: TargetResult[] = await Promise.all(
+      source.manifest.targets.map((target) =>
+        executeChild(buildTarget, {
+          workflowId: `${releaseId}/target/${target.name}`,
+          args: [
+            {
+              releaseId,
+              target,
+              source,
+              exported,
+              noWorkerTimeoutSeconds: input.noWorkerTimeoutSeconds ?? DEFAULT_NO_WORKER_TIMEOUT_SECONDS,
+            },
+          ],
+        }),
+      ),
+    );
+    const engines = targets.flatMap((t) => t.engines);
+    const failed = engines.filter((e) => e.parityVerdict === 'fail');
+    if (failed.length > 0) {
+      current = 'parity';
+      throw ApplicationFailure.create({
+        type: ErrorType.GateFailed,
+        nonRetryable: true,
+        message: `parity gate failed for ${failed.map((e) => `${e.target}/${e.precision}`).join(', ')}: see parity.json (${failed.map((e) => e.parity.uri).join(', ')})`,
+        details: [{ gate: 'parity', reports: failed.map((e) => e.parity) }],
+      });
+    }
+
+    current = 'package';
+    enter(ReleaseStage.Packaging);
+    status.packages = await steps.run(
+      { step: 'package' },
+      () =>
+        control.packageRelease({
+          releaseId,
+          source,
+          exported,
+          engines,
+          createdAt: new Date(Date.now()).toISOString(),
+          requestedBy: input.requestedBy,
+        }),
+      (p) => ({ summary: `${p.length} package(s): ${p.map((x) => `${x.target}-${x.precision}`).join(', ')}` }),
+    );
+    enter(ReleaseStage.Packaged, `${source.model} ${input.tag} packaged: ${status.packages.map((p) => `${p.target}-${p.precision}`).join(', ')}`);
+    return status;
+  } catch (err) {
+    const type = (innermost(err) as { type?: string }).type ?? 'Error';
+    status.failure = { step: current, type, message: failureMessage(err) };
+    enter(ReleaseStage.Failed, `${status.model ?? ''} ${input.tag} failed at ${current}: ${status.failure.message}`.trim());
+    throw err;
+  }
+}
+
+function innermost(err: unknown): unknown {
+  let e = err as { cause?: unknown };
+  while (e?.cause) e = e.cause as typeof e;
+  return e;
+}
