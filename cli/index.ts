@@ -4,11 +4,15 @@
  * @module
  */
 import { Command } from 'commander';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { ManifestError, UserError } from '../lib/errors.ts';
 import { registerDemoCommand } from './demo/index.ts';
 import { registerDevCommand } from './dev.ts';
 import { registerReleaseCommands } from './release/index.ts';
 import { registerWorkerCommand } from './worker.ts';
+
+// Workers log state changes at INFO; people running the CLI want warnings and their own output.
+Runtime.install({ logger: new DefaultLogger((process.env.MODELSHIP_LOG_LEVEL ?? 'WARN') as LogLevel) });
 
 const program = new Command('modelship')
   .description('carry a PyTorch model from a git tag to production, through one durable Temporal workflow')

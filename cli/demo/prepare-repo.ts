@@ -29,13 +29,15 @@ export interface TrainAndTagOptions {
   /** Extra flags for train.py (e.g. `--shuffle-labels`). */
   trainArgs?: string[];
   log?: (line: string) => void;
+  /** Called with the repository folder before training (tests edit the manifest here). */
+  prepare?: (dir: string) => Promise<void>;
 }
 
 /**
  * Creates (first time) or updates the demo repository, trains with train.py, commits the
  * checkpoint and metrics, and tags the commit. A tag that exists is left as it is.
  */
-export async function trainAndTag({ dir, tag, trainArgs = [], log = console.log }: TrainAndTagOptions): Promise<void> {
+export async function trainAndTag({ dir, tag, trainArgs = [], log = console.log, prepare }: TrainAndTagOptions): Promise<void> {
   if (await hasTag(dir, tag)) {
     log(`demo repository ${dir} already has ${tag}`);
     return;
@@ -48,6 +50,7 @@ export async function trainAndTag({ dir, tag, trainArgs = [], log = console.log 
     });
     await git(dir, 'init', '--quiet', '--initial-branch=main');
   }
+  await prepare?.(dir);
   log(`training the digits model (${['train.py', ...trainArgs].join(' ')}) ...`);
   const python = defaultToolkitConfig('').python;
   const train = await execa(python, ['train.py', '--out', 'artifacts', ...trainArgs], { cwd: dir, all: true });
