@@ -26,6 +26,7 @@ toolkit-test:
 	$(PY) -m pytest -q toolkit/tests
 
 integration:
+	scripts/s3-server/install.sh >/dev/null
 	$(VITEST) --project integration
 
 schemas:

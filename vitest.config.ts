@@ -11,7 +11,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           pool: 'forks',
-          fileParallelism: false,
+          // One file at a time: each starts its own dev server and trains models on 2 cores.
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 600_000,
           hookTimeout: 300_000,
         },
