@@ -353,7 +353,7 @@ export function parseManifest(text: string, source = 'modelship.yaml'): Manifest
     const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}` : '(yaml)';
     throw new ManifestError(source, [{ field: where, message: err instanceof Error ? err.message.split('\n')[0]! : String(err) }]);
   }
-  if (value === null || typeof value !== 'object') {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ManifestError(source, [{ field: '(root)', message: 'expected a YAML mapping with apiVersion, name, model, ...' }]);
   }
   return validateManifest(value, source);
