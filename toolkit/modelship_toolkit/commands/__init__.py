@@ -1,0 +1,1 @@
+"""One module per toolkit command; each exposes ``run(request: dict) -> dict``."""

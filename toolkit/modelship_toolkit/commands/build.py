@@ -1,0 +1,122 @@
+"""``build`` (step 3) for backend onnxruntime-cpu: an FP32 optimised model, or an INT8 QDQ model."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+from .. import progress, quantize
+from ..buildlog import BuildLog
+from ..data import load_npz
+from ..errors import BadInput
+from ..hashing import file_digest
+from ..manifest import batch_of, shapes_at
+from ..onnx_info import operator_census
+from ..paths import existing_file, out_dir
+from ..versions import python, versions
+from ._backend import require_onnxruntime_cpu
+
+# ORT_ENABLE_EXTENDED, not ORT_ENABLE_ALL: EXTENDED applies graph-level fusions (constant folding,
+# Conv+activation, GELU, LayerNorm, ...) that every ONNX Runtime CPU build runs, while ALL adds
+# layout transforms (NCHWc) chosen for this machine's vector width, so a model saved with ALL
+# may be slower or wrong-layout on another CPU. The engine must stay portable across CPU workers.
+FP32_LEVEL = "ORT_ENABLE_EXTENDED"
+
+
+def _optimize_fp32(src: Path, dst: Path, log: BuildLog) -> None:
+    """Saves ONNX Runtime's offline-optimised model of ``src`` to ``dst``."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, FP32_LEVEL)
+    opts.optimized_model_filepath = str(dst)
+    opts.log_severity_level = 3
+    log(f"onnxruntime {ort.__version__}: optimising {src.name} at {FP32_LEVEL} (CPUExecutionProvider)")
+    ort.InferenceSession(str(src), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def _int8(request: dict[str, Any], src: Path, dst: Path, work: Path, log: BuildLog) -> dict[str, Any]:
+    """Builds the QDQ INT8 model; returns the result's ``quantization`` without its digest."""
+    manifest = request["manifest"]
+    calib = manifest.get("calibration")
+    if not calib:
+        raise BadInput(
+            "an int8 build needs calibration data",
+            field="manifest.calibration",
+            hint="add calibration: { path: data/calib.npz, arrays: { <input>: <array> }, samples: 256 }",
+        )
+    data = load_npz(request["repoDir"], calib, manifest, field="manifest.calibration")
+    if len(data) < calib["samples"]:
+        raise BadInput(
+            f"{data.path} holds {len(data)} samples, calibration.samples asks for {calib['samples']}",
+            field="manifest.calibration.samples",
+            hint=f"lower calibration.samples to at most {len(data)} or add samples to the file",
+        )
+    subset = quantize.calibration_subset(data, calib["samples"])
+    log(f"calibration data: {data.path} ({len(data)} samples), using {len(subset)} (seeded permutation, seed {quantize.CALIBRATION_SEED})")
+    pre = quantize.preprocess(src, work / f".preprocessed.{os.getpid()}.onnx", log)
+    try:
+        quantize.quantize(pre, dst, subset, batch_of(shapes_at(manifest, "opt"), manifest), log)
+    finally:
+        if pre != src:
+            pre.unlink(missing_ok=True)
+    return {
+        "method": quantize.SETTINGS["method"],
+        "symmetric": quantize.SETTINGS["symmetric"],
+        "calibrationSamples": len(subset),
+        "activationType": quantize.SETTINGS["activationType"],
+        "weightType": quantize.SETTINGS["weightType"],
+    }
+
+
+def run(request: dict[str, Any]) -> dict[str, Any]:
+    """Runs build; writes ``engine.<precision>.onnx`` and ``build.<precision>.log`` into outDir."""
+    started = time.perf_counter()
+    backend, precision = request["backend"], request["precision"]
+    require_onnxruntime_cpu(backend, "build")
+    if precision not in ("fp32", "int8"):
+        raise BadInput(
+            f"onnxruntime-cpu builds fp32 and int8, not {precision}",
+            field="precision",
+            hint="fp16/bf16 engines are built by the tensorrt backend",
+        )
+    src = existing_file(request["repoDir"], request["onnxPath"], field="onnxPath", what="ONNX model")
+    out = out_dir(request["outDir"])
+    log = BuildLog()
+    vers = {"python": python(), **versions("onnxruntime", "onnx", "numpy")}
+    log(f"build {backend} {precision} from {src} ({file_digest(src)['sha256']}); versions {vers}")
+    engine = out / f"engine.{precision}.onnx"
+    partial = out / f".engine.{precision}.{os.getpid()}.partial.onnx"
+    progress.report("build", 0, 1, f"building {precision}")
+    quantization = None
+    try:
+        if precision == "fp32":
+            _optimize_fp32(src, partial, log)
+        else:
+            quantization = _int8(request, src, partial, out, log)
+        census = operator_census(onnx.load(str(partial)))
+        log(f"engine operators: {census}")
+        os.replace(partial, engine)
+    finally:
+        partial.unlink(missing_ok=True)
+    digest = file_digest(engine)
+    if quantization is not None:
+        # For onnxruntime-cpu the QDQ model is itself the engine (ORT fuses QDQ pairs at load time).
+        quantization["quantizedOnnx"] = digest
+    log(f"engine {engine} sha256 {digest['sha256']} ({digest['bytes']} bytes)")
+    log_path = log.write(out / f"build.{precision}.log")
+    progress.report("build", 1, 1, f"{engine}")
+    result: dict[str, Any] = {
+        "engine": digest,
+        "backend": backend,
+        "precision": precision,
+        "log": file_digest(log_path),
+        "versions": vers,
+        "durationMs": (time.perf_counter() - started) * 1000,
+    }
+    if quantization is not None:
+        result["quantization"] = quantization
+    return result

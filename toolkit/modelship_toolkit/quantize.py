@@ -1,0 +1,92 @@
+"""Static INT8 quantization to QDQ ONNX with ONNX Runtime's tools, calibrated on manifest data.
+
+QDQ with symmetric INT8 activations and symmetric per-channel INT8 weights is the explicit-
+quantization form TensorRT consumes, and ONNX Runtime runs it (fusing QDQ pairs into integer
+kernels) on CPU.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import progress
+from .buildlog import BuildLog
+from .data import Dataset
+
+CALIBRATION_SEED = 0
+"""Seed of the permutation that picks the calibration samples out of the calibration file."""
+
+SETTINGS: dict[str, Any] = {
+    "method": "static QDQ, MinMax calibration",
+    "symmetric": True,
+    "activationType": "QInt8",
+    "weightType": "QInt8",
+    "perChannel": True,
+}
+
+
+class NpzReader:
+    """A CalibrationDataReader over a :class:`Dataset`, in batches, reporting progress."""
+
+    def __init__(self, data: Dataset, batch: int) -> None:
+        self.data, self.batch, self.pos = data, batch, 0
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        """Returns the next batch ``{input name: array}``, or None at the end."""
+        n = len(self.data)
+        if self.pos >= n:
+            return None
+        end = min(self.pos + self.batch, n)
+        feeds = {k: v[self.pos : end] for k, v in self.data.inputs.items()}
+        self.pos = end
+        progress.report("build", end, n, "calibrating")
+        return feeds
+
+    def rewind(self) -> None:
+        """Starts again from the first batch."""
+        self.pos = 0
+
+
+def preprocess(src: Path, dst: Path, log: BuildLog) -> Path:
+    """Runs ONNX Runtime's quantization pre-processing (shape inference, optimisation).
+
+    Returns the pre-processed model, or ``src`` when the tool is unavailable or fails (logged).
+    """
+    try:
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+    except ImportError:
+        log("quantization pre-processing unavailable in this onnxruntime: quantizing the exported model as is")
+        return src
+    try:
+        quant_pre_process(str(src), str(dst))
+        log(f"quantization pre-processing (quant_pre_process): {dst.name}")
+        return dst
+    except Exception as err:  # noqa: BLE001 - pre-processing is an optimisation, not required
+        log(f"quantization pre-processing failed ({type(err).__name__}: {err}); quantizing the exported model as is")
+        return src
+
+
+def quantize(src: Path, dst: Path, data: Dataset, batch: int, log: BuildLog) -> None:
+    """Writes the QDQ INT8 model of ``src`` to ``dst``, calibrated on all of ``data``."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    log(f"quantize_static: {SETTINGS}, {len(data)} calibration samples in batches of {batch}")
+    quantize_static(
+        str(src),
+        str(dst),
+        NpzReader(data, batch),
+        quant_format=QuantFormat.QDQ,
+        activation_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        calibrate_method=CalibrationMethod.MinMax,
+        extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
+    )
+
+
+def calibration_subset(data: Dataset, samples: int) -> Dataset:
+    """Returns ``samples`` samples picked by a seeded permutation (all of them, if fewer)."""
+    index = np.random.default_rng(CALIBRATION_SEED).permutation(len(data))[:samples]
+    return data.take(index)
