@@ -9,6 +9,7 @@ import { ManifestError, UserError } from '../lib/errors.ts';
 import { registerDemoCommand } from './demo/index.ts';
 import { registerDevCommand } from './dev.ts';
 import { registerReleaseCommands } from './release/index.ts';
+import { registerTrtexecCommand } from './trtexec/index.ts';
 import { registerWorkerCommand } from './worker.ts';
 
 // Workers log state changes at INFO; people running the CLI want warnings and their own output.
@@ -23,6 +24,7 @@ registerReleaseCommands(program);
 registerDevCommand(program);
 registerWorkerCommand(program);
 registerDemoCommand(program);
+registerTrtexecCommand(program);
 
 try {
   await program.parseAsync();

@@ -124,7 +124,7 @@ describe('buildTrtexecCommand: options', () => {
     ]);
   });
 
-  it('uses --buildOnly before 8.6 is refused: older than the minimum', () => {
+  it('refuses TensorRT older than 8.6 (the oldest supported)', () => {
     expect(() => buildTrtexecCommand(base('8.5.10', 'fp32', STATIC))).toThrow(/older than 8\.6\.0/);
   });
 

@@ -1,0 +1,178 @@
+"""Runs a serialized TensorRT engine with torch CUDA tensors, on the TensorRT 10 named-tensor API.
+
+Uses only the name-based API (``num_io_tensors``, ``get_tensor_name``, ``get_tensor_mode``,
+``get_tensor_dtype``, ``set_input_shape``, ``get_tensor_shape``, ``set_tensor_address``,
+``execute_async_v3``), available since TensorRT 8.5 and the only one left in 10: no binding
+indices, no pycuda. Buffers are torch tensors on the engine's CUDA device; work is enqueued on
+torch's current stream, so it orders correctly with the caller's own torch work.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+from .dtypes import torch_dtype_for
+
+
+class TensorRTUnavailableError(RuntimeError):
+    """``tensorrt`` cannot be imported, or there is no CUDA device."""
+
+
+def import_tensorrt() -> ModuleType:
+    """Imports ``tensorrt`` or raises :class:`TensorRTUnavailableError` saying how to get it."""
+    try:
+        import tensorrt  # type: ignore[import-not-found]
+    except ImportError as err:
+        raise TensorRTUnavailableError(
+            f"the tensorrt Python module is not importable ({err}); run TensorRT engines on the GPU worker image "
+            "(docker/Dockerfile.gpu-worker, based on nvcr.io/nvidia/tensorrt:<yy.mm>-py3) or `pip install tensorrt` on a host with an NVIDIA GPU"
+        ) from err
+    return tensorrt
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One I/O tensor of the engine."""
+
+    name: str
+    is_input: bool
+    dtype: torch.dtype
+    #: As built; ``-1`` marks a dynamic dimension.
+    shape: tuple[int, ...]
+
+
+def _mode_is_input(trt: ModuleType, mode: Any) -> bool:
+    return mode == trt.TensorIOMode.INPUT
+
+
+def check_feed(expected: list[str], provided: Mapping[str, Any]) -> None:
+    """Raises ``KeyError`` naming missing and unknown inputs (pure; tested without TensorRT)."""
+    missing = [n for n in expected if n not in provided]
+    unknown = [n for n in provided if n not in expected]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"missing inputs {missing}")
+        if unknown:
+            parts.append(f"unknown inputs {unknown}")
+        raise KeyError(f"engine inputs are {expected}: " + "; ".join(parts))
+
+
+class TensorRTRunner:
+    """A deserialized engine and one execution context.
+
+    Args:
+        engine_path: the serialized engine (``--saveEngine`` output).
+        device: CUDA device to run on; default the current one.
+
+    ``infer`` is serialized by a lock: one context runs one inference at a time.
+    """
+
+    def __init__(self, engine_path: str | Path, *, device: torch.device | int | str | None = None) -> None:
+        trt = import_tensorrt()
+        if not torch.cuda.is_available():
+            raise TensorRTUnavailableError("no CUDA device is visible to torch; TensorRT engines need an NVIDIA GPU")
+        self._trt = trt
+        self.device = torch.device("cuda", torch.cuda.current_device()) if device is None else torch.device(device)
+        if self.device.type != "cuda":
+            raise ValueError(f"device must be a CUDA device, got {self.device}")
+        path = Path(engine_path)
+        data = path.read_bytes()
+        self._logger = trt.Logger(trt.Logger.WARNING)
+        with torch.cuda.device(self.device):
+            self._runtime = trt.Runtime(self._logger)
+            self.engine = self._runtime.deserialize_cuda_engine(data)
+            if self.engine is None:
+                raise RuntimeError(
+                    f"TensorRT could not deserialize {path}: it was built by another TensorRT version or for another GPU "
+                    f"(this is TensorRT {trt.__version__}); rebuild the engine on this worker"
+                )
+            self.context = self.engine.create_execution_context()
+            if self.context is None:
+                raise RuntimeError(f"TensorRT could not create an execution context for {path} (out of device memory?)")
+        self.tensors: list[TensorInfo] = []
+        for i in range(self.engine.num_io_tensors):
+            name = self.engine.get_tensor_name(i)
+            self.tensors.append(
+                TensorInfo(
+                    name=name,
+                    is_input=_mode_is_input(trt, self.engine.get_tensor_mode(name)),
+                    dtype=torch_dtype_for(self.engine.get_tensor_dtype(name)),
+                    shape=tuple(self.engine.get_tensor_shape(name)),
+                )
+            )
+        self._lock = threading.Lock()
+
+    @property
+    def input_names(self) -> list[str]:
+        """Input tensor names, in engine order."""
+        return [t.name for t in self.tensors if t.is_input]
+
+    @property
+    def output_names(self) -> list[str]:
+        """Output tensor names, in engine order."""
+        return [t.name for t in self.tensors if not t.is_input]
+
+    def infer(self, inputs: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, torch.Tensor]:
+        """Runs one inference.
+
+        Args:
+            inputs: a tensor (torch, or numpy) per input name; moved to the engine's device, cast
+                to the engine's input dtype and made contiguous when needed.
+
+        Returns:
+            A CUDA tensor per output name, in engine order.
+
+        Raises:
+            KeyError: missing or unknown input names.
+            ValueError: a shape outside the engine's optimization profile.
+            RuntimeError: TensorRT failed to enqueue.
+        """
+        check_feed(self.input_names, inputs)
+        trt_context = self.context
+        with self._lock, torch.cuda.device(self.device):
+            stream = torch.cuda.current_stream(self.device)
+            keep_alive: list[torch.Tensor] = []
+            for info in self.tensors:
+                if not info.is_input:
+                    continue
+                value = inputs[info.name]
+                t = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value
+                t = t.to(device=self.device, dtype=info.dtype, non_blocking=False).contiguous()
+                if not trt_context.set_input_shape(info.name, tuple(t.shape)):
+                    raise ValueError(
+                        f"input {info.name!r} shape {tuple(t.shape)} is outside the engine's optimization profile "
+                        f"(built shape {info.shape}, -1 = dynamic); use shapes between the manifest's min and max"
+                    )
+                trt_context.set_tensor_address(info.name, t.data_ptr())
+                keep_alive.append(t)
+            outputs: dict[str, torch.Tensor] = {}
+            for info in self.tensors:
+                if info.is_input:
+                    continue
+                shape = tuple(trt_context.get_tensor_shape(info.name))
+                if any(d < 0 for d in shape):
+                    raise RuntimeError(f"output {info.name!r} has a data-dependent shape {shape}; this runner needs shapes known before execution")
+                out = torch.empty(shape, dtype=info.dtype, device=self.device)
+                trt_context.set_tensor_address(info.name, out.data_ptr())
+                outputs[info.name] = out
+            if not trt_context.execute_async_v3(stream.cuda_stream):
+                raise RuntimeError("TensorRT execute_async_v3 failed; see the TensorRT log above")
+            stream.synchronize()
+            del keep_alive
+        return outputs
+
+    def infer_numpy(self, inputs: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, np.ndarray]:
+        """Like :meth:`infer`, with outputs copied to host numpy arrays."""
+        return {k: v.cpu().numpy() for k, v in self.infer(inputs).items()}
+
+    def close(self) -> None:
+        """Drops the context and engine (frees their device memory)."""
+        self.context = None  # type: ignore[assignment]
+        self.engine = None  # type: ignore[assignment]
