@@ -1,0 +1,79 @@
+"""``python -m modelship_toolkit.serve``: starts the serving runtime.
+
+Prints one JSON line ``{"event": "listening", "host", "port", "model"}`` once it accepts requests
+(use ``--port 0`` for an ephemeral port). Exits 2 on bad flags or an unservable stable package.
+SIGTERM / SIGINT stop it gracefully.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+
+from .admin import read_token
+from .config import ServeConfig
+from .package import PackageError
+from .server import create_server
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The CLI flags."""
+    d = ServeConfig()
+    p = argparse.ArgumentParser(prog="python -m modelship_toolkit.serve", description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8100)
+    p.add_argument("--admin-token-file", help="file holding the admin bearer token (else env MODELSHIP_ADMIN_TOKEN)")
+    p.add_argument("--stable-package", help="release package folder to serve as stable at start")
+    p.add_argument("--candidate-package", help="release package folder to load as candidate at start (weight 0)")
+    p.add_argument("--shadow-package", help="release package folder to load as shadow at start")
+    p.add_argument("--model-name", help="model name served (default: the stable package's name)")
+    p.add_argument("--max-batch-size", type=int, default=d.max_batch_size)
+    p.add_argument("--batch-window-ms", type=float, default=d.batch_window_ms)
+    p.add_argument("--max-queue", type=int, default=d.max_queue)
+    p.add_argument("--timeout-ms", type=float, default=d.request_timeout_ms)
+    p.add_argument("--previous-grace-s", type=float, default=d.previous_grace_s)
+    p.add_argument("--intra-op-threads", type=int, default=d.intra_op_threads)
+    p.add_argument("--log-level", default="INFO")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the server until SIGTERM/SIGINT."""
+    a = parse_args(argv)
+    logging.basicConfig(level=a.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        token = read_token(a.admin_token_file)
+    except (OSError, ValueError) as e:
+        print(f"error: --admin-token-file: {e}", file=sys.stderr)
+        return 2
+    if token is None:
+        logging.getLogger("modelship.serve").warning("no admin token (--admin-token-file or MODELSHIP_ADMIN_TOKEN): /admin is disabled")
+    config = ServeConfig(max_batch_size=a.max_batch_size, batch_window_ms=a.batch_window_ms, max_queue=a.max_queue,
+                         request_timeout_ms=a.timeout_ms, previous_grace_s=a.previous_grace_s, intra_op_threads=a.intra_op_threads)
+    try:
+        server = create_server(config, host=a.host, port=a.port, admin_token=token, model_name=a.model_name, stable_package=a.stable_package)
+        for role, path in (("candidate", a.candidate_package), ("shadow", a.shadow_package)):
+            if path:
+                server.app.variants.load(role, path)
+    except PackageError as e:
+        print(f"error: cannot serve package: {e.message}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: cannot listen on {a.host}:{a.port}: {e}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    thread = server.start_background()
+    print(json.dumps({"event": "listening", "host": a.host, "port": server.port, "model": server.app.variants.model_name}), flush=True)
+    stop.wait()
+    server.stop()
+    thread.join(5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

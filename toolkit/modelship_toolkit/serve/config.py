@@ -1,0 +1,26 @@
+"""Settings of the serving runtime (the CLI flags of ``python -m modelship_toolkit.serve``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ServeConfig:
+    """Batching, queueing and lifecycle settings, shared by every variant."""
+
+    #: Most rows stacked into one batch (capped by the model's batch max).
+    max_batch_size: int = 32
+    #: How long the first request of a batch waits for others, milliseconds.
+    batch_window_ms: float = 5.0
+    #: Most requests waiting per variant; beyond it requests get 503 with Retry-After.
+    max_queue: int = 256
+    #: Per-request deadline, milliseconds; past it the request gets 504.
+    request_timeout_ms: float = 2000.0
+    #: Retry-After seconds sent with 503.
+    retry_after_s: int = 1
+    #: How long a promoted-over stable stays loaded as "previous" (for an instant rollback).
+    previous_grace_s: float = 300.0
+    #: ONNX Runtime intra-op threads (0: its default).
+    intra_op_threads: int = 0
+    #: Largest request body, bytes.
+    max_body_bytes: int = 64 << 20

@@ -1,0 +1,74 @@
+"""Prometheus metrics of the serving runtime (one registry per server), exposed at ``GET /metrics``.
+
+Request-path metrics are counters and histograms labelled by ``variant`` and ``version``; state
+(queue depth, loaded backends, routing weights) is read from the live variants at scrape time by a
+collector, so unloaded variants leave no stale series.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+try:  # no *_created series: they double the exposition and nobody queries them here
+    from prometheus_client import disable_created_metrics
+
+    disable_created_metrics()
+except ImportError:  # pragma: no cover
+    pass
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+MAX_ABS_BUCKETS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0)
+
+
+class _StateCollector:
+    def __init__(self, snapshot: Callable[[], dict]) -> None:
+        self._snapshot = snapshot
+
+    def collect(self) -> Iterable[Metric]:
+        s = self._snapshot()
+        model = s.get("model") or ""
+        depth = GaugeMetricFamily("modelship_queue_depth", "Requests waiting in the variant's batching queue.", labels=["model", "variant", "version"])
+        info = GaugeMetricFamily(
+            "modelship_backend_info", "1 for each loaded variant; fallback=true when the PyTorch fallback serves instead of the engine.",
+            labels=["model", "variant", "version", "backend", "fallback"])
+        for role, v in s.get("variants", {}).items():
+            depth.add_metric([model, role, v["version"]], v["queueDepth"])
+            info.add_metric([model, role, v["version"], v["backend"], "true" if v["fallback"] else "false"], 1)
+        weight = GaugeMetricFamily("modelship_candidate_weight_percent", "Share of traffic routed to the candidate (0-100).", labels=["model"])
+        weight.add_metric([model], s.get("weights", {}).get("candidate", 0))
+        share = GaugeMetricFamily("modelship_shadow_share_percent", "Share of stable traffic mirrored to the shadow (0-100).", labels=["model"])
+        share.add_metric([model], s.get("weights", {}).get("shadow", 0))
+        return [depth, info, weight, share]
+
+
+class ServeMetrics:
+    """All metrics of one server.
+
+    Args:
+        snapshot: returns the state dict of :meth:`VariantSet.state`, read at scrape time.
+    """
+
+    def __init__(self, snapshot: Callable[[], dict]) -> None:
+        r = self.registry = CollectorRegistry()
+        vv = ["model", "variant", "version"]
+        self.requests = Counter("modelship_requests", "Inference requests by HTTP status code.", vv + ["code"], registry=r)
+        self.latency = Histogram("modelship_request_duration_seconds", "Inference request latency, seconds.", vv, buckets=LATENCY_BUCKETS, registry=r)
+        self.batch_size = Histogram("modelship_batch_size", "Rows per executed batch.", vv, buckets=BATCH_BUCKETS, registry=r)
+        self.batch_latency = Histogram("modelship_batch_duration_seconds", "Engine time per executed batch, seconds.", vv, buckets=LATENCY_BUCKETS, registry=r)
+        sv = ["model", "stable_version", "shadow_version"]
+        self.shadow_comparisons = Counter("modelship_shadow_comparisons", "Sample rows compared between shadow and stable.", sv, registry=r)
+        self.shadow_agreement = Counter("modelship_shadow_agreement", "Compared rows whose top-1 class agreed (classification).", sv, registry=r)
+        self.shadow_max_abs = Histogram("modelship_shadow_max_abs", "Per request max |shadow - stable| over outputs.", sv, buckets=MAX_ABS_BUCKETS, registry=r)
+        self.shadow_dropped = Counter("modelship_shadow_dropped", "Mirrored requests dropped (shadow queue full, invalid for the shadow, or failed).", ["model", "reason"], registry=r)
+        self.labelled = Counter("modelship_labelled_predictions", "Answered sample rows that carried a label.", vv, registry=r)
+        self.correct = Counter("modelship_correct_predictions", "Labelled sample rows whose top-1 prediction matched the label.", vv, registry=r)
+        r.register(_StateCollector(snapshot))
+
+    def render(self) -> bytes:
+        """The text exposition."""
+        return generate_latest(self.registry)

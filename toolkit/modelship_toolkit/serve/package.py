@@ -1,0 +1,201 @@
+"""Loading a release package: ``metadata.json``, sha256 of every listed file, and whether its
+backend can run on this host.
+
+A package is a folder::
+
+    metadata.json   model_id, name, version, backend, precision, engine, checkpoint, source,
+                    manifest, files: {relpath: {sha256, bytes}}
+    model.onnx / engine file, model_best.pt, source/...
+
+Unknown fields are ignored. Every problem is a :class:`PackageError` naming the field or file, with
+the HTTP status the admin API answers it with (409: contents do not match their digests; 422: the
+package is malformed or does not fit this host).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .spec import ModelSpec, SpecError, model_spec_from_manifest
+
+INTEGRITY = 409
+INVALID = 422
+
+BACKENDS = ("onnxruntime-cpu", "tensorrt")
+
+
+class PackageError(Exception):
+    """A package that cannot be served, with the HTTP status to answer and the field at fault."""
+
+    def __init__(self, message: str, *, status: int = INVALID, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+    def to_json(self) -> dict[str, Any]:
+        """The admin API's error body."""
+        body: dict[str, Any] = {"error": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+@dataclass
+class ReleasePackage:
+    """A verified release package."""
+
+    root: Path
+    metadata: dict[str, Any]
+    spec: ModelSpec
+    name: str
+    version: str
+    model_id: str
+    backend: str
+    precision: str
+    engine_path: Path | None
+    checkpoint_path: Path | None
+    source_dir: Path | None
+    sha256: str
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The manifest object carried in metadata.json."""
+        return self.metadata["manifest"]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _inside(root: Path, rel: Any, field_name: str) -> Path:
+    if not isinstance(rel, str) or not rel:
+        raise PackageError(f"metadata.json {field_name}: expected a relative path, got {rel!r}", field=field_name)
+    p = (root / rel).resolve()
+    if os.path.isabs(rel) or (p != root and root not in p.parents):
+        raise PackageError(f"metadata.json {field_name}: {rel!r} points outside the package", field=field_name)
+    return p
+
+
+def verify_files(root: Path, files: Any) -> None:
+    """Checks that each listed file exists with the listed size and sha256.
+
+    Raises:
+        PackageError: 409 naming the first file that does not match, 422 when ``files`` is malformed.
+    """
+    if not isinstance(files, dict) or not files:
+        raise PackageError("metadata.json files: expected {relpath: {sha256, bytes}} listing the package's files", field="files")
+    for rel, entry in files.items():
+        p = _inside(root, rel, f"files.{rel}")
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+            raise PackageError(f"metadata.json files.{rel}: expected {{sha256, bytes}}", field=f"files.{rel}")
+        if not p.is_file():
+            raise PackageError(f"package file {rel} is listed in metadata.json but missing", status=INTEGRITY, field=f"files.{rel}")
+        size = p.stat().st_size
+        if isinstance(entry.get("bytes"), int) and entry["bytes"] != size:
+            raise PackageError(
+                f"package file {rel} has {size} bytes, metadata.json says {entry['bytes']}: the package was changed or truncated",
+                status=INTEGRITY, field=f"files.{rel}")
+        actual = _sha256(p)
+        if actual != entry["sha256"].lower():
+            raise PackageError(
+                f"package file {rel} has sha256 {actual}, metadata.json says {entry['sha256']}: refusing a package whose contents do not match",
+                status=INTEGRITY, field=f"files.{rel}")
+
+
+def gpu_available() -> bool:
+    """True when TensorRT imports and a CUDA device is visible."""
+    try:
+        import tensorrt  # noqa: F401
+    except Exception:
+        return False
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:
+        return False
+
+
+def check_host(backend: str) -> None:
+    """Refuses a backend this host cannot run (TensorRT without a GPU and the tensorrt module)."""
+    if backend == "tensorrt" and not gpu_available():
+        raise PackageError(
+            "package backend is tensorrt but this host has no usable GPU or cannot import tensorrt; "
+            "serve a tensorrt package on a GPU host, or an onnxruntime-cpu package here",
+            field="backend")
+
+
+def load_package(path: str | os.PathLike[str]) -> ReleasePackage:
+    """Reads and verifies the package in folder ``path``.
+
+    Raises:
+        PackageError: when the folder, metadata.json or a listed file is missing or wrong, a digest does
+            not match (409), or the backend does not fit this host (422).
+    """
+    root = Path(path).resolve()
+    if not root.is_dir():
+        raise PackageError(f"package folder {root} does not exist", field="package")
+    meta_path = root / "metadata.json"
+    if not meta_path.is_file():
+        raise PackageError(f"package {root} has no metadata.json", field="metadata.json")
+    try:
+        metadata = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as e:
+        raise PackageError(f"metadata.json of {root} is not valid JSON: {e}", field="metadata.json") from None
+    if not isinstance(metadata, dict):
+        raise PackageError("metadata.json: expected a JSON object", field="metadata.json")
+
+    manifest = metadata.get("manifest")
+    try:
+        spec = model_spec_from_manifest(manifest, field="manifest")
+    except SpecError as e:
+        raise PackageError(f"metadata.json {e}", field="manifest") from None
+    backend = metadata.get("backend")
+    if backend not in BACKENDS:
+        raise PackageError(f"metadata.json backend: expected one of {', '.join(BACKENDS)}, got {backend!r}", field="backend")
+
+    verify_files(root, metadata.get("files"))
+    files: dict[str, dict[str, Any]] = metadata["files"]
+    listed = {(root / rel).resolve() for rel in files}
+
+    def optional_file(key: str) -> Path | None:
+        rel = metadata.get(key)
+        if rel is None:
+            return None
+        p = _inside(root, rel, key)
+        if p.exists() and p not in listed:
+            raise PackageError(f"metadata.json {key}: {rel} is not listed in files, so its sha256 cannot be checked", status=INTEGRITY, field=key)
+        return p if p.is_file() else None
+
+    engine = optional_file("engine")
+    checkpoint = optional_file("checkpoint")
+    source = _inside(root, metadata["source"], "source") if metadata.get("source") else None
+    check_host(backend)
+
+    name = metadata.get("name") or spec.name
+    version = metadata.get("version") or metadata.get("tag") or metadata.get("git_tag") or metadata.get("model_id") or "unknown"
+    return ReleasePackage(
+        root=root,
+        metadata=metadata,
+        spec=spec,
+        name=str(name),
+        version=str(version),
+        model_id=str(metadata.get("model_id") or f"{name}@{version}"),
+        backend=backend,
+        precision=str(metadata.get("precision") or "fp32"),
+        engine_path=engine,
+        checkpoint_path=checkpoint,
+        source_dir=source if source and source.is_dir() else None,
+        sha256=_sha256(meta_path),
+        files=files,
+    )

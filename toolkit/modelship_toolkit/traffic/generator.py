@@ -1,0 +1,158 @@
+"""Open-loop replay: request *i* is scheduled at ``start + i / rate`` whatever the server is doing
+(a slow server does not slow the schedule down), sent from a thread pool over keep-alive
+connections, and its latency is measured from its scheduled time (no coordinated omission)."""
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+
+@dataclass
+class TrafficConfig:
+    """What to send, where, and how fast."""
+
+    url: str
+    model: str
+    data: str
+    rate: float = 50.0
+    duration: float = 30.0
+    labels: bool = False
+    x_array: str = "x"
+    y_array: str = "y"
+    input_name: str | None = None
+    batch: int = 1
+    id_prefix: str | None = "traffic"
+    timeout: float = 10.0
+    max_workers: int = 256
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+class _Sender:
+    def __init__(self, cfg: TrafficConfig) -> None:
+        u = urlparse(cfg.url)
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.timeout = cfg.timeout
+        self.local = threading.local()
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        for attempt in (0, 1):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                r = conn.getresponse()
+                data = r.read()
+                return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+            except (http.client.HTTPException, ConnectionError, OSError):
+                conn.close()
+                self.local.conn = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _input_name(cfg: TrafficConfig) -> str:
+    if cfg.input_name:
+        return cfg.input_name
+    u = urlparse(cfg.url)
+    conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port or 80, timeout=cfg.timeout)
+    try:
+        conn.request("GET", f"/v2/models/{cfg.model}")
+        r = conn.getresponse()
+        meta = json.loads(r.read())
+        if r.status != 200 or not meta.get("inputs"):
+            raise RuntimeError(f"GET /v2/models/{cfg.model} answered {r.status}: {meta}")
+        return str(meta["inputs"][0]["name"])
+    finally:
+        conn.close()
+
+
+def run_traffic(cfg: TrafficConfig) -> dict[str, Any]:
+    """Replays the dataset; returns the summary (sent, by status, latency percentiles, accuracy)."""
+    with np.load(cfg.data) as npz:
+        if cfg.x_array not in npz:
+            raise KeyError(f"{cfg.data} has no array '{cfg.x_array}' (arrays: {', '.join(npz.files)})")
+        x = np.asarray(npz[cfg.x_array], dtype=np.float32)
+        y = np.asarray(npz[cfg.y_array]) if cfg.labels and cfg.y_array in npz else None
+    if cfg.labels and y is None:
+        raise KeyError(f"--labels: {cfg.data} has no array '{cfg.y_array}'")
+    name = _input_name(cfg)
+    sender = _Sender(cfg)
+    path = f"/v2/models/{cfg.model}/infer"
+    total = max(1, int(cfg.rate * cfg.duration))
+    lock = threading.Lock()
+    statuses: Counter[str] = Counter()
+    variants: Counter[str] = Counter()
+    latencies: list[float] = []
+    labelled: Counter[str] = Counter()
+    correct: Counter[str] = Counter()
+
+    def send(i: int, scheduled: float) -> None:
+        j = (i * cfg.batch) % len(x)
+        idx = [(j + k) % len(x) for k in range(cfg.batch)]
+        xb = x[idx]
+        body: dict[str, Any] = {"inputs": [{"name": name, "shape": list(xb.shape), "datatype": "FP32", "data": xb.reshape(-1).tolist()}]}
+        if cfg.id_prefix:
+            body["id"] = f"{cfg.id_prefix}-{i}"
+        headers = {"Content-Type": "application/json"}
+        if y is not None:
+            headers["x-modelship-label"] = ",".join(str(int(v)) for v in y[idx])
+        try:
+            status, hdrs, data = sender.post(path, json.dumps(body).encode(), headers)
+        except Exception as e:  # noqa: BLE001 - counted, not fatal
+            with lock:
+                statuses[f"error:{type(e).__name__}"] += 1
+            return
+        latency = time.perf_counter() - scheduled
+        variant = hdrs.get("x-modelship-variant", "unknown")
+        ok = hit = 0
+        if status == 200 and y is not None:
+            out = json.loads(data)["outputs"][0]
+            logits = np.asarray(out["data"], dtype=np.float64).reshape(out["shape"])
+            pred = logits.reshape(logits.shape[0], -1).argmax(axis=1)
+            ok, hit = len(pred), int(np.sum(pred == y[idx][: len(pred)]))
+        with lock:
+            statuses[str(status)] += 1
+            variants[variant] += 1
+            if status == 200:
+                latencies.append(latency)
+            labelled[variant] += ok
+            correct[variant] += hit
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=min(cfg.max_workers, max(4, int(cfg.rate)))) as pool:
+        for i in range(total):
+            scheduled = start + i / cfg.rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(send, i, scheduled)
+    elapsed = time.perf_counter() - start
+    n_lab, n_ok = sum(labelled.values()), sum(correct.values())
+    ms = [v * 1000 for v in latencies]
+    return {
+        "url": cfg.url,
+        "model": cfg.model,
+        "rate": cfg.rate,
+        "duration_s": round(elapsed, 3),
+        "sent": total,
+        "by_status": dict(statuses),
+        "by_variant": dict(variants),
+        "latency_ms": {"p50": _percentile(ms, 50), "p90": _percentile(ms, 90), "p99": _percentile(ms, 99), "max": max(ms) if ms else None},
+        "accuracy": (n_ok / n_lab) if n_lab else None,
+        "accuracy_by_variant": {k: correct[k] / labelled[k] for k in labelled if labelled[k]},
+        "labelled": n_lab,
+    }
