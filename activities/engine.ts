@@ -7,15 +7,19 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ArtifactRef } from '../lib/artifact-ref.ts';
 import type { Precision, TargetSpec } from '../lib/manifest.ts';
 import type { ExportedModel, ResolvedSource } from '../lib/release.ts';
 import type { ParityReport } from '../lib/toolkit-contract.ts';
+import { ErrorType } from '../lib/errors.ts';
 import { workerQueue } from '../lib/task-queues.ts';
 import type { ActivityDeps } from './deps.ts';
 import { toolkitCallOptions, withFailures } from './failures.ts';
 import { runKey } from './keys.ts';
 import { runToolkit, ToolkitGateFailure } from './toolkit.ts';
+import type { GpuRuntime } from './tensorrt/host.ts';
+import { createTensorRTSteps } from './tensorrt/steps.ts';
 
 /** Input shared by the engine steps. */
 export interface EngineStepInput {
@@ -38,10 +42,25 @@ export interface BuiltEngine {
 export interface WorkerIdentity {
   /** Stable per host, so a restarted worker polls the same worker queue. */
   workerId: string;
+  /** A GPU worker's GPUs, TensorRT and trtexec; absent on CPU workers (tensorrt steps are refused). */
+  gpu?: GpuRuntime;
 }
 
 /** Builds the engine-step activities of a target worker. */
-export function createEngineActivities({ workspace, toolkit }: ActivityDeps, { workerId }: WorkerIdentity) {
+export function createEngineActivities(deps: ActivityDeps, { workerId, gpu }: WorkerIdentity) {
+  const { workspace, toolkit } = deps;
+  const trt = gpu ? createTensorRTSteps(deps, workerId, gpu) : undefined;
+  const tensorrt = (input: EngineStepInput) => {
+    if (input.target.backend !== 'tensorrt') return undefined;
+    if (!trt) {
+      throw ApplicationFailure.create({
+        type: ErrorType.BadInput,
+        nonRetryable: true,
+        message: `worker ${workerId} has no GPU: target ${input.target.name} (tensorrt) must run on a GPU worker (modelship worker --gpu)`,
+      });
+    }
+    return trt;
+  };
   const prefixOf = (i: EngineStepInput) => runKey(i.source.model, i.source.tag, i.source.commit.slice(0, 12), i.target.name, i.precision);
   const writeJson = async (dir: string, name: string, value: unknown) => {
     const path = join(dir, name);
@@ -58,6 +77,8 @@ export function createEngineActivities({ workspace, toolkit }: ActivityDeps, { w
     /** Step 3: builds one engine at one precision. */
     async buildEngine(input: EngineStepInput): Promise<BuiltEngine> {
       return withFailures(async () => {
+        const gpuSteps = tensorrt(input);
+        if (gpuSteps) return gpuSteps.build(input, prefixOf(input));
         const repoDir = await workspace.unpackSource(input.source.source, input.releaseId);
         const onnxPath = await workspace.fetch(input.exported.onnx);
         const outDir = await workspace.releaseDir(input.releaseId, input.target.name, input.precision);
@@ -80,6 +101,13 @@ export function createEngineActivities({ workspace, toolkit }: ActivityDeps, { w
     /** Step 4: PyTorch reference vs the engine; returns the report, failing verdicts included. */
     async checkParity(input: EngineStepInput & { engine: ArtifactRef }): Promise<{ report: ParityReport; ref: ArtifactRef }> {
       return withFailures(async () => {
+        const gpuSteps = tensorrt(input);
+        const outDir = await workspace.releaseDir(input.releaseId, input.target.name, input.precision);
+        if (gpuSteps) {
+          const report = await gpuSteps.parity(input);
+          const path = await writeJson(outDir, 'parity.json', { ...report, durationMs: undefined });
+          return { report, ref: await workspace.keep(prefixOf(input), 'parity.json', path) };
+        }
         const repoDir = await workspace.unpackSource(input.source.source, input.releaseId);
         const checkpointPath = await workspace.fetch(input.source.checkpoint);
         const enginePath = await workspace.fetch(input.engine);
@@ -95,7 +123,6 @@ export function createEngineActivities({ workspace, toolkit }: ActivityDeps, { w
           if (!(err instanceof ToolkitGateFailure)) throw err;
           report = err.report as ParityReport;
         }
-        const outDir = await workspace.releaseDir(input.releaseId, input.target.name, input.precision);
         const path = await writeJson(outDir, 'parity.json', { ...report, durationMs: undefined });
         return { report, ref: await workspace.keep(prefixOf(input), 'parity.json', path) };
       });
@@ -104,17 +131,20 @@ export function createEngineActivities({ workspace, toolkit }: ActivityDeps, { w
     /** Step 5: latency and throughput per shape after warm-up. */
     async benchmarkEngine(input: EngineStepInput & { engine: ArtifactRef }): Promise<{ ref: ArtifactRef; summary: string }> {
       return withFailures(async () => {
-        const enginePath = await workspace.fetch(input.engine);
-        const report = await runToolkit(
-          toolkit,
-          'bench',
-          { manifest: input.source.manifest, enginePath, backend: input.target.backend, precision: input.precision },
-          toolkitCallOptions('bench'),
-        );
+        const gpuSteps = tensorrt(input);
         const outDir = await workspace.releaseDir(input.releaseId, input.target.name, input.precision);
+        const report = gpuSteps
+          ? await gpuSteps.bench(input, outDir)
+          : await runToolkit(
+              toolkit,
+              'bench',
+              { manifest: input.source.manifest, enginePath: await workspace.fetch(input.engine), backend: input.target.backend, precision: input.precision },
+              toolkitCallOptions('bench'),
+            );
         const ref = await workspace.keep(prefixOf(input), 'bench.json', await writeJson(outDir, 'bench.json', report));
         const best = report.shapes.reduce((a, b) => (b.throughputPerSec > a.throughputPerSec ? b : a), report.shapes[0]!);
-        return { ref, summary: `p50 ${best.latencyMs.p50.toFixed(3)} ms, ${best.throughputPerSec.toFixed(0)}/s at batch ${best.batch}` };
+        const mem = report.gpu?.peakMemoryBytes ? `, peak GPU ${(report.gpu.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB (${report.gpu.memorySource})` : '';
+        return { ref, summary: `p50 ${best.latencyMs.p50.toFixed(3)} ms, ${best.throughputPerSec.toFixed(0)}/s at batch ${best.batch}${mem}` };
       });
     },
   };

@@ -8,6 +8,7 @@ import { createEngineActivities, type WorkerIdentity } from './engine.ts';
 import { createExportActivities } from './export.ts';
 import { createPackageActivities } from './package.ts';
 import { createResolveActivities } from './resolve.ts';
+import { createRolloutActivities, type RolloutDeps } from './rollout.ts';
 
 /** Activities of the control queue: resolve, export, package. */
 export function createControlActivities(deps: ActivityDeps) {
@@ -19,7 +20,13 @@ export function createTargetActivities(deps: ActivityDeps, identity: WorkerIdent
   return createEngineActivities(deps, identity);
 }
 
+/** Activities that drive the serving runtime (steps 7–10). */
+export { createRolloutActivities };
+
 /** Control-queue activity interface, for `proxyActivities`. */
 export type ControlActivities = ReturnType<typeof createControlActivities>;
 /** Target activity interface, for `proxyActivities`. */
 export type TargetActivities = ReturnType<typeof createTargetActivities>;
+/** Rollout activity interface, for `proxyActivities`. */
+export type RolloutActivities = ReturnType<typeof createRolloutActivities>;
+export type { RolloutDeps };

@@ -11,6 +11,7 @@ import type { ActivityDeps } from './deps.ts';
 import { engineFileName } from './engine.ts';
 import { withFailures } from './failures.ts';
 import { packageKey, releaseIndexKey } from './keys.ts';
+import { compatibilityLock } from './tensorrt/compat.ts';
 
 /** Input of the package step. */
 export interface PackageInput {
@@ -110,6 +111,9 @@ function buildMetadata(
     created: input.createdAt,
     requested_by: input.requestedBy ?? null,
     host: { worker: e.workerId, cpu: benchHost.cpu ?? null, cores: benchHost.cores ?? null, gpu: (reports.buildReport.gpu as unknown) ?? null },
+    // TensorRT engines load only under the TensorRT release and on the GPU architecture that built
+    // them: the serving runtime and the rollout's fleet check read this lock.
+    ...(e.backend === 'tensorrt' ? { compatibility: compatibilityLock(reports.buildReport) } : {}),
     engine: engineFileName(e.backend, e.precision),
     onnx: 'model.onnx',
     checkpoint: 'model_best.pt',

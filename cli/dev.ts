@@ -1,54 +1,100 @@
 /**
  * `modelship dev`: the local stack — the real Temporal dev server (SQLite under `.modelship/`, UI
- * on 8233, search attributes registered) and the control and CPU workers, until Ctrl-C.
+ * on 8233, search attributes registered), the serving runtime on 8100, a real Prometheus on 9090
+ * scraping it (or direct scrapes of the runtime when Prometheus is not installed), and the control
+ * and CPU workers, until Ctrl-C.
  *
  * @module
  */
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
+import { startPrometheus, type RunningPrometheus } from '../activities/metrics/index.ts';
 import { CPU_QUEUE } from '../lib/task-queues.ts';
 import { isServerUp, startDevServer, type DevServer } from '../workers/dev-server.ts';
+import { startServingRuntime, type ServingRuntime } from '../workers/serving-runtime.ts';
 import { createWorkers, runWorkers } from '../workers/start-workers.ts';
 
 /** A running local stack. */
 export interface DevStack {
   address: string;
   uiUrl: string;
-  /** Stops the workers, and the server if this process started it. */
+  runtime: ServingRuntime;
+  /** `prometheus <url>` or `direct scrapes of <runtime>`. */
+  metricsSource: string;
+  /** Stops the workers, then what this process started. */
   stop(): Promise<void>;
   /** Resolves when the workers stop. */
   running: Promise<void>;
 }
 
-/** Starts (or joins) the dev server and runs the control and CPU workers in this process. */
-export async function startDevStack(home = '.modelship', port = 7233): Promise<DevStack> {
-  const address = `127.0.0.1:${port}`;
-  let server: DevServer | undefined;
-  if (!(await isServerUp(address))) server = await startDevServer({ home, port, uiPort: port + 1000 });
-  const connection = await NativeConnection.connect({ address });
-  const workers = await createWorkers({ connection, control: true, targetQueues: [CPU_QUEUE], home });
-  const running = runWorkers(workers);
-  return {
-    address,
-    uiUrl: server?.uiUrl ?? `http://localhost:${port + 1000}`,
-    running,
-    async stop() {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await running;
-      await connection.close();
-      await server?.stop();
-    },
-  };
+/** Ports of the local stack. */
+export interface DevPorts {
+  temporal: number;
+  ui: number;
+  runtime: number;
+  prometheus: number;
+}
+
+const DEFAULT_PORTS: DevPorts = { temporal: 7233, ui: 8233, runtime: 8100, prometheus: 9090 };
+
+/** Starts (or joins) the dev server, then the runtime, Prometheus and the workers in this process. */
+export async function startDevStack(home = '.modelship', ports: DevPorts = DEFAULT_PORTS): Promise<DevStack> {
+  const address = `127.0.0.1:${ports.temporal}`;
+  const started: { stop(): Promise<void> }[] = [];
+  try {
+    let server: DevServer | undefined;
+    if (!(await isServerUp(address))) {
+      server = await startDevServer({ home, port: ports.temporal, uiPort: ports.ui });
+      started.push(server);
+    }
+    const runtime = await startServingRuntime({ home, port: ports.runtime, model: 'digits' });
+    started.push(runtime);
+    let prometheus: RunningPrometheus | undefined;
+    try {
+      prometheus = await startPrometheus({ targets: [`127.0.0.1:${ports.runtime}`], port: ports.prometheus, dataDir: join(home, 'prometheus'), scrapeInterval: '1s' });
+      started.push(prometheus);
+    } catch (err) {
+      console.warn(`Prometheus did not start (${(err as Error).message.split('\n')[0]}); analysis scrapes the runtime directly`);
+    }
+    const connection = await NativeConnection.connect({ address });
+    const workers = await createWorkers({
+      connection,
+      control: true,
+      targetQueues: [CPU_QUEUE],
+      home,
+      runtime: { url: runtime.url, token: (await readFile(runtime.tokenFile, 'utf8')).trim() },
+      metrics: { prometheusUrl: prometheus?.url, serveUrl: runtime.url },
+    });
+    const running = runWorkers(workers);
+    return {
+      address,
+      uiUrl: `http://localhost:${ports.ui}`,
+      runtime,
+      metricsSource: prometheus ? `prometheus ${prometheus.url}` : `direct scrapes of ${runtime.url}/metrics`,
+      running,
+      async stop() {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await running;
+        await connection.close();
+        for (const s of started.reverse()) await s.stop();
+      },
+    };
+  } catch (err) {
+    for (const s of started.reverse()) await s.stop().catch(() => {});
+    throw err;
+  }
 }
 
 /** Adds the `dev` command. */
 export function registerDevCommand(program: Command): void {
   program
     .command('dev')
-    .description('run the local stack: Temporal dev server (UI on :8233) and the control + cpu workers')
+    .description('run the local stack: Temporal dev server (UI :8233), serving runtime (:8100), Prometheus (:9090), control + cpu workers')
     .action(async () => {
       const stack = await startDevStack();
-      console.log(`Temporal at ${stack.address}, UI at ${stack.uiUrl}; workers polling. Ctrl-C stops everything.`);
+      console.log(`Temporal ${stack.address}, UI ${stack.uiUrl}; runtime ${stack.runtime.url}; metrics: ${stack.metricsSource}. Ctrl-C stops everything.`);
       const stop = () => void stack.stop();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -130,6 +130,14 @@ const targetSpec = z
     gpu: z.string().regex(/^sm\d{2,3}$/, 'expected a compute architecture such as "sm90"').optional(),
     /** Task queue override; defaults to the queue named by backend and architecture. */
     taskQueue: z.string().min(1).optional(),
+    /**
+     * Precision ladder: the target's precisions in order of preference, e.g. `[int8, fp16, fp32]`.
+     * The target delivers ONE engine: the first precision whose parity passes; each one that fails
+     * parity is recorded and the next is tried. Lists exactly the target's `precisions`.
+     */
+    ladder: z.array(z.enum(['fp32', 'fp16', 'bf16', 'int8'])).min(1).optional(),
+    /** TensorRT builder workspace limit in MiB (`--memPoolSize=workspace:<N>M`); default TensorRT's. */
+    workspaceMiB: z.int().positive().max(1 << 20).optional(),
   })
   .strict();
 
@@ -143,6 +151,8 @@ const canaryStep = z
 const rolloutSpec = z
   .object({
     approvers: z.array(z.string().min(1)).min(1),
+    /** Which package goes to production; default the first target's first precision. */
+    serve: z.object({ target: identifier, precision: z.enum(['fp32', 'fp16', 'bf16', 'int8']) }).strict().optional(),
     shadow: z
       .object({
         duration: DurationString.default('2m'),
@@ -272,6 +282,27 @@ export const ManifestSchema = z
       if (t.backend === 'tensorrt' && !t.gpu) {
         ctx.addIssue({ code: 'custom', path: ['targets', i, 'gpu'], message: 'a tensorrt target must name its GPU architecture, e.g. gpu: sm90' });
       }
+      if (t.workspaceMiB !== undefined && t.backend !== 'tensorrt') {
+        ctx.addIssue({ code: 'custom', path: ['targets', i, 'workspaceMiB'], message: `workspaceMiB is a TensorRT builder setting; ${t.backend} has none` });
+      }
+      if (t.ladder) {
+        const seen = new Set<string>();
+        t.ladder.forEach((p, j) => {
+          if (seen.has(p)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'ladder', j], message: `${p} is on the ladder twice` });
+          seen.add(p);
+          if (!t.precisions.includes(p)) {
+            ctx.addIssue({ code: 'custom', path: ['targets', i, 'ladder', j], message: `${p} is on the ladder but not in precisions [${t.precisions.join(', ')}]` });
+          }
+        });
+        const off = t.precisions.filter((p) => !seen.has(p));
+        if (off.length) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['targets', i, 'ladder'],
+            message: `the ladder must order every precision of the target; missing ${off.join(', ')} (or drop them from precisions)`,
+          });
+        }
+      }
     });
     if (precisionsUsed.has('int8') && !m.calibration) {
       ctx.addIssue({ code: 'custom', path: ['calibration'], message: 'an int8 target needs calibration data: calibration: { path: data/calib.npz }' });
@@ -288,6 +319,10 @@ export const ManifestSchema = z
           ctx.addIssue({ code: 'custom', path: ['task', 'topK'], message: `top-${k} needs at least ${k} classes; outputs[0] has ${classes}` });
         }
       }
+    }
+    const serve = m.rollout?.serve;
+    if (serve && !m.targets.some((t) => t.name === serve.target && t.precisions.includes(serve.precision))) {
+      ctx.addIssue({ code: 'custom', path: ['rollout', 'serve'], message: `no target "${serve.target}" builds ${serve.precision}` });
     }
     m.benchmark.shapes?.forEach((shape, i) => {
       for (const name of Object.keys(shape)) {

@@ -8,6 +8,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ArtifactRef } from './artifact-ref.ts';
 import type { Manifest, Precision, TargetSpec } from './manifest.ts';
 import type { Check } from './toolkit-contract.ts';
+import type { RolloutStatus } from './rollout.ts';
 
 /** The stages of a release, in order; the value of the ReleaseStage search attribute. */
 export const ReleaseStage = {
@@ -16,6 +17,10 @@ export const ReleaseStage = {
   Building: 'building',
   Packaging: 'packaging',
   Packaged: 'packaged',
+  /** The rollout child runs; its own phases (shadow, canary, …) show on the child. */
+  RollingOut: 'rolling-out',
+  Promoted: 'promoted',
+  RolledBack: 'rolled-back',
   Failed: 'failed',
 } as const;
 /** One of {@link ReleaseStage}. */
@@ -31,6 +36,8 @@ export interface ReleaseInput {
   requestedBy?: string;
   /** Seconds a target queue may sit without a worker before the release says so. Default 300. */
   noWorkerTimeoutSeconds?: number;
+  /** Go on to shadow/canary/promote when the manifest has a rollout plan. Default true. */
+  rollout?: boolean;
 }
 
 /** The workflow ID of a model's release of a tag: one release per tag, ever. */
@@ -133,6 +140,8 @@ export interface ReleaseStatus {
   packages: PackagedEngine[];
   /** Why the release stopped, when it did. */
   failure?: { step: string; type: string; message: string };
+  /** The rollout's final state, when it ran. */
+  rollout?: RolloutStatus;
 }
 
 /** Reads a release's status: its stage and every step with timings and verdicts. */

@@ -95,7 +95,12 @@ export const ExportResultSchema = z.object({
 
 // ---------------------------------------------------------------- build (step 3)
 
-/** `build`: one engine at one precision for one backend. */
+/**
+ * `build`: one engine at one precision for one backend. For backend `tensorrt` the toolkit only
+ * prepares what trtexec builds from at `int8` (the GPU worker runs trtexec itself): the QDQ ONNX,
+ * calibrated on the manifest's data (the result's `engine` and `quantization.quantizedOnnx`); other
+ * tensorrt precisions need no toolkit step and are refused as bad input.
+ */
 export const BuildRequestSchema = z.object({
   repoDir: z.string(),
   manifest: manifestField,
@@ -126,7 +131,13 @@ export const BuildResultSchema = z.object({
 
 // ---------------------------------------------------------------- parity (step 4)
 
-/** `parity`: PyTorch reference vs the engine on ≥ 1000 samples. */
+/** Where the PyTorch reference of parity runs: `auto` is CUDA when torch sees a GPU, else CPU. */
+const referenceDevice = z.enum(['auto', 'cpu', 'cuda']);
+
+/**
+ * `parity`: PyTorch reference vs the engine on ≥ 1000 samples. For `tensorrt` the engine runs
+ * with TensorRTRunner and the reference on the same GPU (CUDA_VISIBLE_DEVICES picks it).
+ */
 export const ParityRequestSchema = z.object({
   repoDir: z.string(),
   manifest: manifestField,
@@ -134,6 +145,8 @@ export const ParityRequestSchema = z.object({
   enginePath: z.string(),
   backend,
   precision,
+  /** Default `auto`; `cuda` fails with BadInput when torch sees no GPU; tensorrt needs CUDA. */
+  referenceDevice: referenceDevice.optional(),
 });
 const agreement = z.object({ agree: z.int(), n: z.int(), rate: z.number(), wilsonLower: z.number() });
 /** Result of `parity` (written as parity.json). */
@@ -159,6 +172,8 @@ export const ParityReportSchema = z.object({
   /** For each tolerance, the loosest value that would still have failed is just past this one. */
   smallestPassingTolerance: z.record(z.string(), z.number()),
   verdict,
+  /** Where each side ran: the PyTorch reference's device (`cpu`, `cuda:0`) and GPU name. */
+  devices: z.object({ reference: z.string(), referenceGpu: z.string().nullable().optional(), engine: z.string() }).optional(),
   durationMs: z.number(),
 });
 /** The parity report. */
@@ -191,6 +206,17 @@ export const BenchReportSchema = z.object({
   peakMemoryBytes: z.int(),
   threads: z.int(),
   host: z.object({ cpu: z.string(), cores: z.int() }),
+  /** TensorRT benchmarks (trtexec on the GPU worker): the GPU and where peak memory was read. */
+  gpu: z
+    .object({
+      name: z.string(),
+      index: z.int().nonnegative(),
+      peakMemoryBytes: z.int().nullable(),
+      /** `nvml` (per-process or device reading while trtexec ran) or `trtexec-log` (`[MemUsageChange]`). */
+      memorySource: z.enum(['nvml', 'trtexec-log']).nullable(),
+      tensorrt: z.string(),
+    })
+    .optional(),
   durationMs: z.number(),
 });
 /** The benchmark report. */
@@ -221,6 +247,8 @@ export const DoctorResultSchema = z.object({
     ),
   }),
   onnxruntimeProviders: z.array(z.string()),
+  /** TensorRT as Python sees it (`import tensorrt`), and whether NVML (pynvml) can be read. */
+  tensorrt: z.object({ version: z.string().nullable(), nvml: z.boolean() }).optional(),
 });
 
 // ---------------------------------------------------------------- errors and progress

@@ -9,7 +9,10 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createControlActivities, createTargetActivities } from '../activities/index.ts';
+import { createControlActivities, createRolloutActivities, createTargetActivities } from '../activities/index.ts';
+import { createAnalysisActivities, metricsSourceFromConfig, type MetricsConfig } from '../activities/metrics/index.ts';
+import { runtimeEndpointFromEnv } from '../activities/rollout.ts';
+import type { RuntimeEndpoint } from '../activities/runtime/admin-client.ts';
 import { openArtifactStore } from '../activities/store/open-store.ts';
 import { defaultToolkitConfig } from '../activities/toolkit.ts';
 import { Workspace } from '../activities/workspace.ts';
@@ -36,6 +39,10 @@ export interface WorkerSetup {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Concurrent engine jobs per target queue; default 1 (one job owns the CPU or GPU). */
   maxConcurrentTargetJobs?: number;
+  /** The serving runtime the rollout drives; default from `MODELSHIP_RUNTIME_URL` and the token file. */
+  runtime?: RuntimeEndpoint;
+  /** Where analysis reads metrics; default `MODELSHIP_PROMETHEUS_URL`, else scrapes of the runtime. */
+  metrics?: MetricsConfig;
 }
 
 /** Creates the Workers of one process (not yet running). */
@@ -48,12 +55,18 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const workers: Worker[] = [];
 
   if (setup.control) {
+    const runtime = setup.runtime ?? (await runtimeEndpointFromEnv(home));
+    const metrics = metricsSourceFromConfig(setup.metrics ?? { prometheusUrl: process.env.MODELSHIP_PROMETHEUS_URL, serveUrl: runtime.url });
     workers.push(
       await Worker.create({
         ...common,
         taskQueue: CONTROL_QUEUE,
         ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-        activities: createControlActivities(deps),
+        activities: {
+          ...createControlActivities(deps),
+          ...createRolloutActivities({ ...deps, runtime }),
+          ...createAnalysisActivities({ source: metrics }),
+        },
         maxConcurrentActivityTaskExecutions: 2,
       }),
     );

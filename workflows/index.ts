@@ -5,3 +5,4 @@
  */
 export { release } from './release.ts';
 export { buildTarget } from './target.ts';
+export { rollout } from './rollout.ts';

@@ -9,6 +9,7 @@
 import {
   ApplicationFailure,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -25,9 +26,11 @@ import {
   type ReleaseStatus,
   type TargetResult,
 } from '../lib/release.ts';
+import { rolloutWorkflowId } from '../lib/rollout.ts';
 import { ReleaseStageKey } from '../lib/search-attributes.ts';
 import { LONG_STEP } from './activity-options.ts';
 import { failureMessage, StepTracker } from './step-tracker.ts';
+import { rollout } from './rollout.ts';
 import { buildTarget } from './target.ts';
 
 const control = proxyActivities<ControlActivities>(LONG_STEP);
@@ -114,6 +117,24 @@ export async function release(input: ReleaseInput): Promise<ReleaseStatus> {
       (p) => ({ summary: `${p.length} package(s): ${p.map((x) => `${x.target}-${x.precision}`).join(', ')}` }),
     );
     enter(ReleaseStage.Packaged, `${source.model} ${input.tag} packaged: ${status.packages.map((p) => `${p.target}-${p.precision}`).join(', ')}`);
+
+    // Steps 7–10. Histories recorded before the rollout existed replay without it.
+    const plan = source.manifest.rollout;
+    if (plan && input.rollout !== false && patched('rollout-after-package')) {
+      current = 'rollout';
+      const serve = plan.serve ?? { target: source.manifest.targets[0]!.name, precision: source.manifest.targets[0]!.precisions[0]! };
+      const pkg = status.packages.find((p) => p.target === serve.target && p.precision === serve.precision)!;
+      enter(ReleaseStage.RollingOut, `${source.model} ${input.tag}: rolling out ${serve.target}-${serve.precision}`);
+      steps.begin({ step: 'rollout', target: serve.target, precision: serve.precision });
+      status.rollout = await executeChild(rollout, {
+        workflowId: rolloutWorkflowId(releaseId),
+        args: [{ releaseId, model: source.model, tag: input.tag, package: pkg, plan }],
+      });
+      const promoted = status.rollout.outcome === 'promoted';
+      const last = status.rollout.decisions.at(-1);
+      steps.end({ step: 'rollout', target: serve.target, precision: serve.precision }, { state: 'done', verdict: promoted ? 'pass' : 'fail', summary: last?.reason });
+      enter(promoted ? ReleaseStage.Promoted : ReleaseStage.RolledBack, `${source.model} ${input.tag} ${promoted ? 'promoted' : `rolled back: ${last?.reason ?? ''}`}`);
+    }
     return status;
   } catch (err) {
     const type = (innermost(err) as { type?: string }).type ?? 'Error';

@@ -10,6 +10,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   TimeoutFailure,
   workflowInfo,
@@ -19,6 +20,7 @@ import type { TargetActivities } from '../activities/index.ts';
 import { ErrorType } from '../lib/errors.ts';
 import type { Precision } from '../lib/manifest.ts';
 import { targetStepSignal, type EngineResult, type TargetInput, type TargetResult, type TargetStepEvent } from '../lib/release.ts';
+import { decideLadder, ladderOf, parityFailureReason, type LadderRung } from '../lib/targets.ts';
 import { queueForTarget } from '../lib/task-queues.ts';
 import { LONG_STEP } from './activity-options.ts';
 import { failureMessage } from './step-tracker.ts';
@@ -35,10 +37,51 @@ export async function buildTarget(input: TargetInput): Promise<TargetResult> {
   const sharedQueue = queueForTarget(input.target);
   const engines: EngineResult[] = [];
 
+  // A precision ladder delivers one engine: the first precision whose parity passes. Histories
+  // recorded before ladders existed have none, so they never reach this branch.
+  const ladder = ladderOf(input.target);
+  if (ladder && patched('precision-ladder')) {
+    engines.push(await climbLadder(input, ladder, sharedQueue, notify));
+    return { target: input.target.name, engines };
+  }
   for (const precision of input.target.precisions) {
     engines.push(await onSomeWorker(input, sharedQueue, (worker) => buildCheckAndTime(input, precision, worker, notify)));
   }
   return { target: input.target.name, engines };
+}
+
+/**
+ * Builds and checks each precision of the ladder in order until one passes parity (then times it);
+ * the result's summary says which fell back and why. All failing is the parity gate saying no.
+ */
+async function climbLadder(input: TargetInput, ladder: Precision[], sharedQueue: string, notify: Notify): Promise<EngineResult> {
+  const tried: LadderRung[] = [];
+  const failed: EngineResult[] = [];
+  const passed = new Map<Precision, EngineResult>();
+  for (;;) {
+    const decision = decideLadder(ladder, tried);
+    if (decision.action === 'exhausted') {
+      throw ApplicationFailure.create({
+        type: ErrorType.GateFailed,
+        nonRetryable: true,
+        message: `${input.target.name}: ${decision.summary}`,
+        details: [{ gate: 'parity', ladder, reports: failed.map((e) => e.parity) }],
+      });
+    }
+    if (decision.action === 'done') {
+      const winner = passed.get(decision.precision)!;
+      return { ...winner, summary: `${winner.summary}; ${decision.summary}` };
+    }
+    const precision = decision.precision;
+    const { result, report } = await onSomeWorker(input, sharedQueue, async (worker) => {
+      const checked = await buildAndCheck(input, precision, worker, notify);
+      if (checked.result.parityVerdict === 'pass') await timeEngine(input, checked.result, worker, notify);
+      return checked;
+    });
+    tried.push({ precision, verdict: result.parityVerdict, reason: parityFailureReason(report) });
+    if (result.parityVerdict === 'pass') passed.set(precision, result);
+    else failed.push(result);
+  }
 }
 
 type Notify = (event: Omit<TargetStepEvent, 'target'>) => Promise<void>;
@@ -63,7 +106,7 @@ async function onSomeWorker<T>(input: TargetInput, sharedQueue: string, body: (w
           nonRetryable: true,
           message:
             `no worker for ${sharedQueue}: nothing polled task queue "${sharedQueue}" for ${input.noWorkerTimeoutSeconds}s ` +
-            `(start one with: modelship worker --queue ${sharedQueue})`,
+            `(start one with: ${sharedQueue.startsWith('gpu-') ? `modelship worker --gpu on a host with ${sharedQueue.slice(4)} GPUs` : `modelship worker --queue ${sharedQueue}`})`,
         });
       }
       throw err;
@@ -78,23 +121,39 @@ async function onSomeWorker<T>(input: TargetInput, sharedQueue: string, body: (w
   }
 }
 
-async function buildCheckAndTime(input: TargetInput, precision: Precision, worker: Worker, notify: Notify): Promise<EngineResult> {
-  const base = { releaseId: input.releaseId, target: input.target, precision, source: input.source, exported: input.exported };
-  const step = async <T>(name: string, body: () => Promise<T>, describe: (r: T) => Pick<TargetStepEvent, 'verdict' | 'summary'>) => {
-    await notify({ phase: 'begin', step: name, precision });
-    try {
-      const result = await body();
-      await notify({ phase: 'end', step: name, precision, state: 'done', ...describe(result) });
-      return result;
-    } catch (err) {
-      await notify({ phase: 'end', step: name, precision, state: 'failed', summary: failureMessage(err) });
-      throw err;
-    }
-  };
+type Checked = { result: EngineResult; report: { checks: { name: string; statistic: number | null; op: string; threshold: number; passed: boolean }[] } };
 
-  const built = await step('build', () => worker.activities.buildEngine(base), (b) => ({ summary: `${b.summary} on ${worker.workerId}` }));
-  const parity = await step(
+async function buildCheckAndTime(input: TargetInput, precision: Precision, worker: Worker, notify: Notify): Promise<EngineResult> {
+  const { result } = await buildAndCheck(input, precision, worker, notify);
+  if (result.parityVerdict === 'pass') await timeEngine(input, result, worker, notify);
+  return result;
+}
+
+/** Runs a step between begin/end notifications to the release. */
+async function notified<T>(notify: Notify, name: string, precision: Precision, body: () => Promise<T>, describe: (r: T) => Pick<TargetStepEvent, 'verdict' | 'summary'>): Promise<T> {
+  await notify({ phase: 'begin', step: name, precision });
+  try {
+    const result = await body();
+    await notify({ phase: 'end', step: name, precision, state: 'done', ...describe(result) });
+    return result;
+  } catch (err) {
+    await notify({ phase: 'end', step: name, precision, state: 'failed', summary: failureMessage(err) });
+    throw err;
+  }
+}
+
+function stepBase(input: TargetInput, precision: Precision) {
+  return { releaseId: input.releaseId, target: input.target, precision, source: input.source, exported: input.exported };
+}
+
+/** Steps 3 and 4 on one worker. */
+async function buildAndCheck(input: TargetInput, precision: Precision, worker: Worker, notify: Notify): Promise<Checked> {
+  const base = stepBase(input, precision);
+  const built = await notified(notify, 'build', precision, () => worker.activities.buildEngine(base), (b) => ({ summary: `${b.summary} on ${worker.workerId}` }));
+  const parity = await notified(
+    notify,
     'parity',
+    precision,
     () => worker.activities.checkParity({ ...base, engine: built.engine }),
     (p) => ({ verdict: p.report.verdict, summary: paritySummary(p.report) }),
   );
@@ -110,11 +169,14 @@ async function buildCheckAndTime(input: TargetInput, precision: Precision, worke
     parityVerdict: parity.report.verdict,
     summary: built.summary,
   };
-  if (parity.report.verdict === 'pass') {
-    const bench = await step('bench', () => worker.activities.benchmarkEngine({ ...base, engine: built.engine }), (b) => ({ summary: b.summary }));
-    result.bench = bench.ref;
-  }
-  return result;
+  return { result, report: parity.report };
+}
+
+/** Step 5, recorded on the result. */
+async function timeEngine(input: TargetInput, result: EngineResult, worker: Worker, notify: Notify): Promise<void> {
+  const base = stepBase(input, result.precision);
+  const bench = await notified(notify, 'bench', result.precision, () => worker.activities.benchmarkEngine({ ...base, engine: result.engine }), (b) => ({ summary: b.summary }));
+  result.bench = bench.ref;
 }
 
 /** One line: the statistics the verdict rests on. */

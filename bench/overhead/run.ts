@@ -76,7 +76,7 @@ async function runWorkflow(repo: string) {
   const workers = await startWorkers(env, await tempDir('modelship-bench-wf-'));
   try {
     const t0 = performance.now();
-    const r = await startRelease(env.client, { repo, tag: 'v1.0.0' });
+    const r = await startRelease(env.client, { repo, tag: 'v1.0.0', rollout: false });
     await r.handle.result();
     const totalMs = performance.now() - t0;
     const parent = (await r.handle.fetchHistory()).events ?? [];

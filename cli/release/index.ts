@@ -5,8 +5,10 @@
  */
 import type { Command } from 'commander';
 import { statusQuery } from '../../lib/release.ts';
+import { rolloutStatusQuery, rolloutWorkflowId } from '../../lib/rollout.ts';
 import { releaseWorkflowId } from '../../lib/release.ts';
 import { connectClient, temporalTarget, workflowUiUrl } from '../connection.ts';
+import { registerDecisionCommands } from './decide.ts';
 import { printStatus } from './print-status.ts';
 import { startRelease } from './start-release.ts';
 import { watchRelease } from './watch.ts';
@@ -21,21 +23,22 @@ export function registerReleaseCommands(program: Command): void {
     .requiredOption('--repo <path|url>', 'model repository (local path or git URL) with modelship.yaml at its root')
     .requiredOption('--tag <tag>', 'git tag to release')
     .option('--wait', 'follow the release and print each step until it ends')
+    .option('--no-rollout', 'stop at "packaged" even when the manifest has a rollout plan')
     .option('--worker-wait <seconds>', 'seconds a target queue may have no worker before the release fails (default 300)', (v) => Number(v))
-    .action(async (opts: { repo: string; tag: string; wait?: boolean; workerWait?: number }) => {
+    .action(async (opts: { repo: string; tag: string; wait?: boolean; workerWait?: number; rollout: boolean }) => {
       const target = temporalTarget(program.opts());
       const client = await connectClient(target);
-      const r = await startRelease(client, { repo: opts.repo, tag: opts.tag, noWorkerTimeoutSeconds: opts.workerWait });
+      const r = await startRelease(client, { repo: opts.repo, tag: opts.tag, noWorkerTimeoutSeconds: opts.workerWait, rollout: opts.rollout });
       console.log(`${r.started ? 'started' : 'already exists'}: ${r.workflowId}`);
       console.log(`UI: ${workflowUiUrl(r.workflowId, target.namespace)}`);
       if (!opts.wait) return;
-      await watchRelease(r.handle, (line) => console.log(`  ${line}`));
+      await watchRelease(client, r.handle, { print: (line) => console.log(`  ${line}`) });
       const outcome = await r.handle.result().then(
         (status) => ({ ok: true as const, status }),
         (err: Error) => ({ ok: false as const, err }),
       );
       if (outcome.ok) {
-        console.log(`packaged ${outcome.status.model} ${outcome.status.tag}:`);
+        console.log(`${outcome.status.model} ${outcome.status.tag}: ${outcome.status.stage}`);
         for (const p of outcome.status.packages) console.log(`  ${p.target}-${p.precision}: ${p.uri}`);
       } else {
         const status = await r.handle.query(statusQuery).catch(() => undefined);
@@ -54,7 +57,11 @@ export function registerReleaseCommands(program: Command): void {
       const workflowId = releaseWorkflowId(model, tag);
       const handle = client.workflow.getHandle(workflowId);
       const [status, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
-      if (opts.json) console.log(JSON.stringify({ ...status, workflowStatus: description.status.name }, null, 2));
-      else printStatus(status, description.status.name, workflowUiUrl(workflowId, target.namespace));
+      // A running rollout answers for itself; a finished one left its status in the release's.
+      const rollout = await client.workflow.getHandle(rolloutWorkflowId(workflowId)).query(rolloutStatusQuery).catch(() => status.rollout);
+      if (opts.json) console.log(JSON.stringify({ ...status, rollout, workflowStatus: description.status.name }, null, 2));
+      else printStatus({ ...status, rollout }, description.status.name, workflowUiUrl(workflowId, target.namespace));
     });
+
+  registerDecisionCommands(release, program);
 }

@@ -1,11 +1,13 @@
 /**
- * Follows a release and prints each step as it starts and ends, until the release closes.
+ * Follows a release and prints each step as it starts and ends — and, once the rollout runs, each
+ * decision record and the step waiting for approval — until the release closes.
  *
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { statusQuery, type ReleaseStatus, type StepStatus } from '../../lib/release.ts';
+import { rolloutStatusQuery, rolloutWorkflowId, type DecisionRecord, type RolloutStatus } from '../../lib/rollout.ts';
 
 /** One line for a step. */
 export function formatStep(s: StepStatus): string {
@@ -15,20 +17,52 @@ export function formatStep(s: StepStatus): string {
   return `${s.state.padEnd(7)} ${s.step}${where ? ` ${where}` : ''}${took}${verdict}${s.summary ? `  ${s.summary}` : ''}`;
 }
 
-/** Prints step changes until the workflow closes; returns the last status seen. */
-export async function watchRelease(handle: WorkflowHandle, print: (line: string) => void, intervalMs = 1000): Promise<ReleaseStatus | undefined> {
+/** One line for a decision record. */
+export function formatDecision(d: DecisionRecord): string {
+  const where = d.step !== undefined ? ` step ${d.step}${d.weight !== undefined ? ` (${d.weight}%)` : ''}` : '';
+  const detail = d.detail as { checks?: { check: string; verdict: string; detail?: string }[] } | undefined;
+  const checks = detail?.checks?.filter((c) => c.verdict !== 'skipped').map((c) => `${c.check} ${c.verdict}`).join(', ');
+  return `#${d.seq} ${d.kind}${where}: ${d.verdict}${d.by ? ` by ${d.by}` : ''}${d.reason ? ` — ${d.reason}` : ''}${checks ? ` [${checks}]` : ''}`;
+}
+
+/** What the watcher reports as it goes. */
+export interface WatchCallbacks {
+  print: (line: string) => void;
+  /** Called each time a step starts waiting for approval (the demo approves here). */
+  onAwaiting?: (rollout: RolloutStatus) => Promise<void> | void;
+}
+
+/** Prints step changes and rollout decisions until the workflow closes; returns the last status. */
+export async function watchRelease(client: Client, handle: WorkflowHandle, callbacks: WatchCallbacks, intervalMs = 1000): Promise<ReleaseStatus | undefined> {
+  const { print } = callbacks;
   const seen = new Map<string, string>();
+  let decisionsSeen = 0;
+  let awaitingSeen: string | undefined;
   let last: ReleaseStatus | undefined;
+  const rolloutHandle = client.workflow.getHandle(rolloutWorkflowId(handle.workflowId));
   for (;;) {
     const closed = (await handle.describe()).status.name !== 'RUNNING';
     try {
       last = await handle.query(statusQuery);
       for (const s of last.steps) {
         const key = `${s.step}|${s.target ?? ''}|${s.precision ?? ''}`;
-        const line = formatStep(s);
         if (seen.get(key) !== `${s.state}${s.verdict ?? ''}`) {
           seen.set(key, `${s.state}${s.verdict ?? ''}`);
-          print(line);
+          print(formatStep(s));
+        }
+      }
+      if (last.steps.some((s) => s.step === 'rollout')) {
+        const rollout = closed ? last.rollout : await rolloutHandle.query(rolloutStatusQuery).catch(() => undefined);
+        if (rollout) {
+          for (const d of rollout.decisions.slice(decisionsSeen)) print(`    ${formatDecision(d)}`);
+          decisionsSeen = rollout.decisions.length;
+          const awaiting = rollout.awaiting ? `${rollout.awaiting.step}` : undefined;
+          if (awaiting && awaiting !== awaitingSeen) {
+            awaitingSeen = awaiting;
+            const a = rollout.awaiting!;
+            print(`    waiting for approval of ${a.step === 0 ? 'the first release' : `step ${a.step} (${a.weight}%)`}: modelship release approve ${last.model} ${last.tag} --step ${a.step} --as <approver>`);
+            await callbacks.onAwaiting?.(rollout);
+          }
         }
       }
     } catch {

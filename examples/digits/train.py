@@ -38,10 +38,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--out", default=str(Path(__file__).parent / "artifacts"))
     parser.add_argument("--shuffle-labels", action="store_true", help="train on permuted labels (a bad model)")
+    parser.add_argument("--seed", type=int, default=SEED, help="initialisation seed (the data split stays fixed)")
     args = parser.parse_args()
 
-    torch.manual_seed(SEED)
-    rng = np.random.default_rng(SEED)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
     x_tr, y_tr, x_va, y_va = load_split()
     if args.shuffle_labels:
         y_tr = rng.permutation(y_tr)

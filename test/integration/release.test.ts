@@ -32,7 +32,7 @@ afterAll(async () => {
 describe('release', () => {
   it('carries a tag to packaged fp32 and int8 engines with metadata, parity and bench', async () => {
     const repo = await makeModelRepo(await tempDir());
-    const r = await startRelease(env.client, { repo, tag: 'v1.0.0' });
+    const r = await startRelease(env.client, { repo, tag: 'v1.0.0', rollout: false });
     expect(r.workflowId).toBe('release/digits/v1.0.0');
     expect(r.started).toBe(true);
     const status = await r.handle.result();
@@ -69,7 +69,7 @@ describe('release', () => {
     expect(description.searchAttributes.ModelName).toEqual(['digits']);
 
     // A second start of the same tag returns the finished release, never a second one.
-    const again = await startRelease(env.client, { repo, tag: 'v1.0.0' });
+    const again = await startRelease(env.client, { repo, tag: 'v1.0.0', rollout: false });
     expect(again.started).toBe(false);
     expect((await again.handle.describe()).runId).toBe(description.runId);
   });
@@ -79,7 +79,7 @@ describe('release', () => {
       tag: 'v0.9.0',
       editManifest: (y) => fp32Only(y).replace('val_accuracy >= 0.90', 'val_accuracy >= 0.9999'),
     });
-    const r = await startRelease(env.client, { repo, tag: 'v0.9.0' });
+    const r = await startRelease(env.client, { repo, tag: 'v0.9.0', rollout: false });
     const err = await r.handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const status = await r.handle.query(statusQuery);
@@ -94,7 +94,7 @@ describe('release', () => {
       tag: 'v0.8.0',
       editManifest: (y) => fp32Only(y).replace('fp32: { maxAbs: 1.0e-4, minTop1Agreement: 0.99 }', 'fp32: { maxAbs: 1.0e-12 }'),
     });
-    const r = await startRelease(env.client, { repo, tag: 'v0.8.0' });
+    const r = await startRelease(env.client, { repo, tag: 'v0.8.0', rollout: false });
     await expect(r.handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     const status = await r.handle.query(statusQuery);
     expect(status.failure).toMatchObject({ step: 'parity', type: 'GateFailed' });
@@ -109,7 +109,7 @@ describe('release', () => {
       tag: 'v0.7.0',
       editManifest: (y) => y.replace('max: 256', 'max: 16'),
     });
-    const err = await startRelease(env.client, { repo, tag: 'v0.7.0' }).catch((e: unknown) => e);
+    const err = await startRelease(env.client, { repo, tag: 'v0.7.0', rollout: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManifestError);
     expect((err as Error).message).toContain('inputs[0].dims[0].max: max 16 is below opt 32');
     await expect(env.client.workflow.getHandle('release/digits/v0.7.0').describe()).rejects.toThrow();
@@ -120,7 +120,7 @@ describe('release', () => {
       tag: 'v0.6.0',
       editManifest: (y) => fp32Only(y).replace('backend: onnxruntime-cpu', 'backend: onnxruntime-cpu\n    taskQueue: cpu-nobody-polls'),
     });
-    const r = await startRelease(env.client, { repo, tag: 'v0.6.0', noWorkerTimeoutSeconds: 3 });
+    const r = await startRelease(env.client, { repo, tag: 'v0.6.0', noWorkerTimeoutSeconds: 3, rollout: false });
     await expect(r.handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     const status = await r.handle.query(statusQuery);
     expect(status.failure).toMatchObject({ step: 'build', type: 'NoWorker' });

@@ -12,7 +12,10 @@ import { assertTargetsRunnable } from '../../lib/targets.ts';
 const exampleText = readFileSync(new URL('../../examples/digits/modelship.yaml', import.meta.url), 'utf8');
 
 /** The example with one change applied to its parsed form. */
-function variant(edit: (m: Record<string, any>) => void): string {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- edits reach anywhere in the parsed YAML
+type Doc = Record<string, any>;
+
+function variant(edit: (m: Doc) => void): string {
   const m = parse(exampleText);
   edit(m);
   return stringify(m);
@@ -35,10 +38,11 @@ describe('manifest', () => {
     expect(m.name).toBe('digits');
     expect(m.inputs[0]!.dims[0]).toEqual({ name: 'batch', min: 1, opt: 32, max: 256 });
     expect(m.export).toEqual({ opset: 17, exporter: 'auto' });
-    expect(m.rollout?.analysis.interval).toBe('30s');
+    expect(m.rollout?.analysis.interval).toBe('5s');
+    expect(parseManifest(exampleText.replace(/ {2}analysis: \{[^\n]*\n/, '')).rollout?.analysis.interval).toBe('30s');
   });
 
-  const mistakes: [string, (m: Record<string, any>) => void, RegExp][] = [
+  const mistakes: [string, (m: Doc) => void, RegExp][] = [
     ['max below opt', (m) => (m.inputs[0].dims[0].max = 16), /^inputs\[0\]\.dims\[0\]\.max: max 16 is below opt 32$/],
     ['opt below min', (m) => (m.inputs[0].dims[0].min = 64), /^inputs\[0\]\.dims\[0\]\.opt: opt 32 is below min 64$/],
     ['wrong api version', (m) => (m.apiVersion = 'v2'), /^apiVersion: /],
@@ -94,14 +98,15 @@ describe('manifest', () => {
     expect(issuesOf('- just\n- a list\n')).toEqual(['(root): expected a YAML mapping with apiVersion, name, model, ...']);
   });
 
-  it('refuses tensorrt targets until the backend runs end to end, naming the target', () => {
+  it('accepts tensorrt targets that name their GPU architecture', () => {
     const m = parseManifest(
       variant((x) => {
         x.targets.push({ name: 'h100', backend: 'tensorrt', gpu: 'sm90', precisions: ['fp16'] });
         x.parity.tolerances.fp16 = { maxAbs: 0.01 };
       }),
     );
-    expect(() => assertTargetsRunnable(m)).toThrow(/targets\[1\]\.backend: tensorrt releases are not available yet/);
+    expect(() => assertTargetsRunnable(m)).not.toThrow();
+    expect(m.targets[1]).toMatchObject({ backend: 'tensorrt', gpu: 'sm90' });
   });
 
   it('parses acceptance criteria', () => {

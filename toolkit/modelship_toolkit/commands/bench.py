@@ -51,7 +51,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     """Runs bench on the engine at each shape; returns the benchmark report."""
     started = time.perf_counter()
     manifest, backend, precision = request["manifest"], request["backend"], request["precision"]
-    require_onnxruntime_cpu(backend, "bench")
+    require_onnxruntime_cpu(backend, "bench")  # tensorrt: trtexec --loadEngine on the GPU worker
     engine = existing_file(None, request["enginePath"], field="enginePath", what="engine")
     warmup, iterations = manifest["benchmark"]["warmup"], manifest["benchmark"]["iterations"]
     threads = cpu_threads()

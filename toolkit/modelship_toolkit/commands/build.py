@@ -1,4 +1,6 @@
-"""``build`` (step 3) for backend onnxruntime-cpu: an FP32 optimised model, or an INT8 QDQ model."""
+"""``build`` (step 3). onnxruntime-cpu: an FP32 optimised model, or an INT8 QDQ model. tensorrt: what
+trtexec builds from at int8 (the GPU worker runs trtexec): the QDQ model, with the same quantization
+as the onnxruntime-cpu int8 build. Other tensorrt precisions need no toolkit step (bad input here)."""
 from __future__ import annotations
 
 import os
@@ -17,7 +19,7 @@ from ..manifest import batch_of, shapes_at
 from ..onnx_info import operator_census
 from ..paths import existing_file, out_dir
 from ..versions import python, versions
-from ._backend import require_onnxruntime_cpu
+from ._backend import require_known
 
 # ORT_ENABLE_EXTENDED, not ORT_ENABLE_ALL: EXTENDED applies graph-level fusions (constant folding,
 # Conv+activation, GELU, LayerNorm, ...) that every ONNX Runtime CPU build runs, while ALL adds
@@ -72,11 +74,58 @@ def _int8(request: dict[str, Any], src: Path, dst: Path, work: Path, log: BuildL
     }
 
 
+def _tensorrt_input(request: dict[str, Any], started: float) -> dict[str, Any]:
+    """tensorrt: writes ``trtexec-input.<precision>.onnx`` (QDQ at int8) and its log into outDir."""
+    precision = request["precision"]
+    src = existing_file(request["repoDir"], request["onnxPath"], field="onnxPath", what="ONNX model")
+    out = out_dir(request["outDir"])
+    log = BuildLog()
+    vers = {"python": python(), **versions("onnxruntime", "onnx", "numpy")}
+    log(f"prepare tensorrt {precision} input from {src} ({file_digest(src)['sha256']}); versions {vers}")
+    quantization = None
+    if precision == "int8":
+        progress.report("build", 0, 1, "quantizing to QDQ INT8 for TensorRT")
+        target = out / "trtexec-input.int8.qdq.onnx"
+        partial = out / f".trtexec-input.int8.{os.getpid()}.partial.onnx"
+        try:
+            quantization = _int8(request, src, partial, out, log)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        quantization["quantizedOnnx"] = file_digest(target)
+        log(f"QDQ model for trtexec (explicit quantization, no --calib): {target} sha256 {quantization['quantizedOnnx']['sha256']}")
+    else:  # pragma: no cover - refused in run()
+        target = src
+    log_path = log.write(out / f"prepare.{precision}.log")
+    progress.report("build", 1, 1, f"{target}")
+    result: dict[str, Any] = {
+        "engine": file_digest(target),
+        "backend": "tensorrt",
+        "precision": precision,
+        "log": file_digest(log_path),
+        "versions": vers,
+        "durationMs": (time.perf_counter() - started) * 1000,
+    }
+    if quantization is not None:
+        result["quantization"] = quantization
+    return result
+
+
 def run(request: dict[str, Any]) -> dict[str, Any]:
     """Runs build; writes ``engine.<precision>.onnx`` and ``build.<precision>.log`` into outDir."""
     started = time.perf_counter()
     backend, precision = request["backend"], request["precision"]
-    require_onnxruntime_cpu(backend, "build")
+    require_known(backend, "build")
+    if backend == "tensorrt":
+        if precision != "int8":
+            raise BadInput(
+                f"a tensorrt {precision} engine is built by the GPU worker with trtexec from the exported ONNX; "
+                "the toolkit only prepares the QDQ model of int8 builds",
+                field="backend",
+                hint="route tensorrt targets to the GPU task queue (modelship worker --gpu)",
+                type="UnsupportedBackend",
+            )
+        return _tensorrt_input(request, started)
     if precision not in ("fp32", "int8"):
         raise BadInput(
             f"onnxruntime-cpu builds fp32 and int8, not {precision}",

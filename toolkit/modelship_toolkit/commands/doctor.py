@@ -21,6 +21,18 @@ def ort_providers() -> list[str]:
         return []
 
 
+def nvml_readable() -> bool:
+    """True when pynvml imports and NVML initialises (a driver is loaded)."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        pynvml.nvmlShutdown()
+        return True
+    except Exception:  # noqa: BLE001 - absent module or no driver
+        return False
+
+
 def run(request: dict[str, Any]) -> dict[str, Any]:
     """Runs doctor; it never fails on a missing library, it reports it as None."""
     progress.report("doctor", 0, 1, "looking at the host")
@@ -30,6 +42,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         "versions": {lib: version_of(lib) for lib in LIBRARIES},
         "cuda": cuda(),
         "onnxruntimeProviders": ort_providers(),
+        "tensorrt": {"version": version_of("tensorrt"), "nvml": nvml_readable()},
     }
     progress.report("doctor", 1, 1, "done")
     return result

@@ -15,8 +15,9 @@ from ..errors import BadInput, GateFailed
 from ..manifest import ShapeMap, batch_of, coverage_shapes, input_names, is_classification, random_inputs
 from ..model_loading import load_model
 from ..paths import existing_file
-from ..runtime import ort_run, ort_session, torch_run
-from ._backend import require_onnxruntime_cpu
+from ..reference import TorchReference, device_name, resolve_device
+from ..runtime import ort_run, ort_session
+from ._backend import require_known, require_tensorrt_importable, tensorrt_runner
 
 Batch = tuple[dict[str, np.ndarray], np.ndarray | None]
 
@@ -90,7 +91,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     """Runs parity; raises :class:`GateFailed` when a tolerance is not met or an output is not finite."""
     started = time.perf_counter()
     manifest, backend, precision = request["manifest"], request["backend"], request["precision"]
-    require_onnxruntime_cpu(backend, "parity")
+    require_known(backend, "parity")
     tolerance = manifest["parity"]["tolerances"].get(precision)
     if not tolerance:
         raise BadInput(
@@ -101,8 +102,27 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     repo = request["repoDir"]
     ckpt = existing_file(repo, request["checkpointPath"], field="checkpointPath", what="checkpoint")
     engine_path = existing_file(repo, request["enginePath"], field="enginePath", what="engine")
-    model = load_model(repo, manifest, ckpt)
-    session = ort_session(engine_path)
+    tensorrt = backend == "tensorrt"
+    if tensorrt:
+        require_tensorrt_importable()
+    device = resolve_device(request.get("referenceDevice"), need_cuda=tensorrt)
+    reference = TorchReference(load_model(repo, manifest, ckpt), device)
+    if tensorrt:
+        runner = tensorrt_runner(str(engine_path), device)
+        out_names = [o["name"] for o in manifest["outputs"]]
+
+        def engine_run(feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+            out = runner.infer_numpy(feeds)
+            return [out[n] for n in out_names]
+
+        engine_device = str(device)
+    else:
+        session = ort_session(engine_path)
+
+        def engine_run(feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+            return ort_run(session, feeds)
+
+        engine_device = "cpu"
     if manifest["parity"]["data"]["kind"] == "dataset":
         batches, data, total = dataset_batches(request)
     else:
@@ -115,7 +135,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         shape = {k: list(v.shape) for k, v in feeds.items()}
         if shape not in shapes_seen:
             shapes_seen.append(shape)
-        acc.add(torch_run(model, feeds, names), ort_run(session, feeds), labels)
+        acc.add(reference.run(feeds, names), engine_run(feeds), labels)
         progress.report("parity", min(acc.n, total), total, f"{precision} on {backend}")
     stats = acc.stats()
     nonfinite = {"reference": acc.nonfinite_ref, "engine": acc.nonfinite_eng}
@@ -132,6 +152,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         "checks": checks,
         "smallestPassingTolerance": smallest_passing(stats),
         "verdict": verdict(checks),
+        "devices": {"reference": str(device), "referenceGpu": device_name(device), "engine": engine_device},
         "durationMs": (time.perf_counter() - started) * 1000,
     }
     if report["verdict"] == "fail":

@@ -126,13 +126,70 @@ def gpu_available() -> bool:
         return False
 
 
-def check_host(backend: str) -> None:
-    """Refuses a backend this host cannot run (TensorRT without a GPU and the tensorrt module)."""
+def check_host(backend: str, metadata: dict[str, Any] | None = None) -> None:
+    """Refuses a backend this host cannot run (TensorRT without a GPU and the tensorrt module), and
+    a TensorRT engine built for another GPU architecture or TensorRT version."""
     if backend == "tensorrt" and not gpu_available():
         raise PackageError(
             "package backend is tensorrt but this host has no usable GPU or cannot import tensorrt; "
             "serve a tensorrt package on a GPU host, or an onnxruntime-cpu package here",
             field="backend")
+    if backend == "tensorrt" and metadata is not None:
+        check_tensorrt_compat(metadata.get("compatibility"), tensorrt_host())
+
+
+def tensorrt_host() -> dict[str, Any]:
+    """This host's TensorRT version and the compute capability of the GPU torch serves on."""
+    import tensorrt  # type: ignore[import-not-found]
+    import torch
+
+    major, minor = torch.cuda.get_device_capability(torch.cuda.current_device())
+    return {"tensorrt": str(tensorrt.__version__), "computeCapability": f"{major}.{minor}", "arch": f"sm{major}{minor}"}
+
+
+def _trt_release(version: str) -> tuple[int, ...]:
+    """``10.16.1.11`` → (10, 16, 1): engines need the same major.minor.patch (the build number may differ)."""
+    parts = []
+    for p in str(version).split(".")[:3]:
+        parts.append(int(p) if p.isdigit() else -1)
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def check_tensorrt_compat(compat: Any, host: dict[str, Any]) -> None:
+    """Refuses an engine whose compatibility lock does not fit ``host`` (pure: tested without a GPU).
+
+    ``compat`` is metadata.json's ``compatibility`` (written at package time from the build):
+    ``{tensorrt, computeCapability, arch, hardwareCompatibility, cuda, driver}``. An engine loads
+    only under the TensorRT release that built it, and (hardware compatibility ``none``) only on
+    its compute capability; ``ampere+`` engines load on any compute capability ≥ 8.0.
+
+    Raises:
+        PackageError: 422 naming the engine's and this host's architecture and TensorRT version.
+    """
+    if not isinstance(compat, dict) or not compat.get("tensorrt") or not compat.get("computeCapability"):
+        raise PackageError(
+            "metadata.json compatibility: a tensorrt package must record the TensorRT version and compute capability it was built with",
+            field="compatibility")
+    built = f"{compat.get('arch') or compat['computeCapability']} with TensorRT {compat['tensorrt']}"
+    here = f"{host.get('arch') or host.get('computeCapability')} with TensorRT {host.get('tensorrt')}"
+    level = compat.get("hardwareCompatibility") or "none"
+    if _trt_release(compat["tensorrt"]) != _trt_release(str(host.get("tensorrt"))):
+        raise PackageError(
+            f"engine was built for {built}; this host is {here}: a TensorRT engine loads only under the TensorRT release that built it "
+            "(serve it on a host with that TensorRT, or rebuild the engine for this one)",
+            field="compatibility.tensorrt")
+    try:
+        cc_built = tuple(int(x) for x in str(compat["computeCapability"]).split("."))
+        cc_host = tuple(int(x) for x in str(host.get("computeCapability")).split("."))
+    except ValueError:
+        raise PackageError(f"metadata.json compatibility.computeCapability: expected e.g. 9.0, got {compat['computeCapability']!r}",
+                           field="compatibility.computeCapability") from None
+    fits = cc_host >= (8, 0) if level in ("ampere+", "ampere_plus", "AMPERE_PLUS") else cc_host == cc_built
+    if not fits:
+        raise PackageError(
+            f"engine was built for {built}; this host is {here}: the engine's hardware compatibility is {level!r}, "
+            "so it runs only on the GPU architecture it was built for (serve it on such a host, or rebuild for this one)",
+            field="compatibility.computeCapability")
 
 
 def load_package(path: str | os.PathLike[str]) -> ReleasePackage:
@@ -180,7 +237,7 @@ def load_package(path: str | os.PathLike[str]) -> ReleasePackage:
     engine = optional_file("engine")
     checkpoint = optional_file("checkpoint")
     source = _inside(root, metadata["source"], "source") if metadata.get("source") else None
-    check_host(backend)
+    check_host(backend, metadata)
 
     name = metadata.get("name") or spec.name
     version = metadata.get("version") or metadata.get("tag") or metadata.get("git_tag") or metadata.get("model_id") or "unknown"

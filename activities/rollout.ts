@@ -1,0 +1,138 @@
+/**
+ * Steps 7–10 against the serving runtime: stage a package on the serving host, load variants,
+ * move traffic, promote, roll back, verify what really serves, and keep every decision record
+ * beside the package.
+ *
+ * @module
+ */
+import { access, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DecisionRecord } from '../lib/rollout.ts';
+import type { PackagedEngine } from '../lib/release.ts';
+import type { ActivityDeps } from './deps.ts';
+import { withFailures } from './failures.ts';
+import { RuntimeAdminClient, type RuntimeEndpoint, type RuntimeState } from './runtime/admin-client.ts';
+
+/** Dependencies of the rollout activities. */
+export interface RolloutDeps extends ActivityDeps {
+  runtime: RuntimeEndpoint;
+}
+
+/** What the runtime serves, in short. */
+export interface ServingSnapshot {
+  stableVersion?: string;
+  candidateVersion?: string;
+  shadowVersion?: string;
+  weights: RuntimeState['weights'];
+  fallback: boolean;
+}
+
+function snapshot(state: RuntimeState): ServingSnapshot {
+  return {
+    stableVersion: state.variants.stable?.version,
+    candidateVersion: state.variants.candidate?.version,
+    shadowVersion: state.variants.shadow?.version,
+    weights: state.weights,
+    fallback: Object.values(state.variants).some((v) => v?.fallback),
+  };
+}
+
+/** Builds the rollout activities. */
+export function createRolloutActivities({ workspace, runtime }: RolloutDeps) {
+  const admin = new RuntimeAdminClient(runtime);
+
+  return {
+    /** What the runtime serves now (is there a stable version to compare against?). */
+    async inspectRuntime(): Promise<ServingSnapshot> {
+      return withFailures(async () => snapshot(await admin.state()));
+    },
+
+    /**
+     * Copies a package from the artifact store to the serving host, verifying every file against
+     * metadata.json's digests; returns the local folder. Done once per package.
+     */
+    async stagePackage(input: { model: string; tag: string; package: PackagedEngine }): Promise<string> {
+      return withFailures(async () => {
+        const dir = join(workspace.root, 'serving', input.model, input.tag, `${input.package.target}-${input.package.precision}`);
+        const marker = join(dir, '.modelship-staged');
+        if (await access(marker).then(() => true, () => false)) return dir;
+        const staging = `${dir}.staging`;
+        await rm(staging, { recursive: true, force: true });
+        await mkdir(staging, { recursive: true });
+        const metadataPath = await workspace.fetch(input.package.metadata);
+        const metadata = JSON.parse(await readFile(metadataPath, 'utf8')) as { files: Record<string, { sha256: string; bytes: number }> };
+        for (const [name, digest] of Object.entries(metadata.files)) {
+          const local = await workspace.fetch({ uri: `${input.package.uri}/${name}`, ...digest });
+          await copyFile(local, join(staging, name));
+        }
+        await copyFile(metadataPath, join(staging, 'metadata.json'));
+        await writeFile(join(staging, '.modelship-staged'), input.package.metadata.sha256);
+        await rm(dir, { recursive: true, force: true });
+        await rename(staging, dir);
+        return dir;
+      });
+    },
+
+    /** Loads a staged package into a variant (the runtime checks sha256 and host fit). */
+    async loadVariant(input: { variant: 'stable' | 'candidate' | 'shadow'; dir: string }): Promise<ServingSnapshot> {
+      return withFailures(async () => {
+        await admin.load(input.variant, input.dir);
+        return snapshot(await admin.state());
+      });
+    },
+
+    /** Sets the candidate's weight and the shadow's share, in percent. */
+    async setTraffic(weights: { candidate?: number; shadow?: number }): Promise<ServingSnapshot> {
+      return withFailures(async () => {
+        await admin.setWeights(weights);
+        return snapshot(await admin.state());
+      });
+    },
+
+    /** The candidate becomes stable. Idempotent: a retry after success finds it done. */
+    async promoteCandidate(input: { version: string }): Promise<ServingSnapshot> {
+      return withFailures(async () => {
+        const before = snapshot(await admin.state());
+        if (before.stableVersion === input.version && !before.candidateVersion) return before;
+        await admin.promote();
+        return snapshot(await admin.state());
+      });
+    },
+
+    /** Candidate and shadow out at once; stable keeps serving. Idempotent. */
+    async rollbackRuntime(): Promise<ServingSnapshot> {
+      return withFailures(async () => {
+        const before = snapshot(await admin.state());
+        if (!before.candidateVersion && !before.shadowVersion) return before;
+        await admin.rollback();
+        return snapshot(await admin.state());
+      });
+    },
+
+    /** Reads what really serves, and whether the runtime answers ready. */
+    async verifyServing(): Promise<ServingSnapshot & { ready: boolean }> {
+      return withFailures(async () => {
+        const state = snapshot(await admin.state());
+        const ready = await fetch(new URL('/v2/health/ready', runtime.url)).then((r) => r.ok, () => false);
+        return { ...state, ready };
+      });
+    },
+
+    /** Keeps a decision record beside the package, once per sequence number. */
+    async keepDecision(input: { model: string; tag: string; record: DecisionRecord }): Promise<string> {
+      return withFailures(async () => {
+        const key = ['packages', input.model, input.tag, 'decisions', `${String(input.record.seq).padStart(3, '0')}-${input.record.kind}.json`].join('/');
+        const ref = await workspace.store.putBytes(key, `${JSON.stringify(input.record, null, 2)}\n`);
+        return ref.uri;
+      });
+    },
+  };
+}
+
+/** The runtime endpoint from the environment: `MODELSHIP_RUNTIME_URL`, token or token file. */
+export async function runtimeEndpointFromEnv(home: string): Promise<RuntimeEndpoint> {
+  const url = process.env.MODELSHIP_RUNTIME_URL ?? 'http://127.0.0.1:8100';
+  const tokenFile = process.env.MODELSHIP_ADMIN_TOKEN_FILE ?? join(home, 'runtime', 'admin.token');
+  const token = process.env.MODELSHIP_ADMIN_TOKEN ?? (await readFile(tokenFile, 'utf8').then((t) => t.trim(), () => ''));
+  return { url, token };
+}

@@ -1,0 +1,248 @@
+/**
+ * The rollout (steps 7–10), a child of the release. First release of a model: one approval, then
+ * 100%. Otherwise: shadow → shadow gate → for each canary step: approval → weight → bake with
+ * analysis every interval → promote at 100%. Rolls back on a failed analysis, a rejection, an
+ * approval timeout (when the plan says so), a manual rollback, or cancellation; then verifies that
+ * the stable version really serves. Every gate leaves a decision record.
+ *
+ * @module
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { AnalysisActivities } from '../activities/metrics/analysis-activities.ts';
+import type { RolloutActivities } from '../activities/index.ts';
+import type { ServingSnapshot } from '../activities/rollout.ts';
+import type { AnalysisResult } from '../lib/analysis/types.ts';
+import { ErrorType } from '../lib/errors.ts';
+import {
+  approveSignal,
+  approveUpdate,
+  HANDLER_DESCRIPTIONS,
+  rejectSignal,
+  rejectUpdate,
+  rollbackSignal,
+  rollbackUpdate,
+  RolloutPhase,
+  rolloutStatusQuery,
+  type ApprovalArgs,
+  type DecisionRecord,
+  type RollbackArgs,
+  type RolloutInput,
+  type RolloutStatus,
+} from '../lib/rollout.ts';
+import { ReleaseStageKey } from '../lib/search-attributes.ts';
+import { RETRY } from './activity-options.ts';
+import { failureMessage } from './step-tracker.ts';
+
+const runtime = proxyActivities<RolloutActivities>({ startToCloseTimeout: '5m', retry: RETRY });
+const analysis = proxyActivities<AnalysisActivities>({ startToCloseTimeout: '5m', retry: RETRY });
+
+/** Most bake extensions for too little traffic before the rollout gives up and rolls back. */
+const MAX_EXTENSIONS = 10;
+
+/** Parses a manifest duration (`30s`, `10m`, …) to milliseconds. */
+export function durationMs(d: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
+  if (!m) throw new Error(`not a duration: ${d}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+/** Thrown inside the rollout to stop and roll back, carrying the reason. */
+class RollbackRequested extends Error {
+  constructor(
+    readonly reason: string,
+    readonly by?: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** Moves traffic from the stable version to the release's package, with people and numbers deciding. */
+export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
+  const { plan } = input;
+  const status: RolloutStatus = { phase: RolloutPhase.Checking, weights: { candidate: 0, shadow: 0 }, candidateVersion: input.tag, decisions: [] };
+  let decision: { kind: 'approved' | 'rejected'; record: DecisionRecord } | undefined;
+  let manualRollback: RollbackArgs | undefined;
+
+  const now = () => new Date(Date.now()).toISOString();
+  const record = (r: Omit<DecisionRecord, 'seq' | 'at' | 'phase'>): DecisionRecord => {
+    const full: DecisionRecord = { seq: status.decisions.length + 1, at: now(), phase: status.phase, ...r };
+    status.decisions.push(full);
+    return full;
+  };
+  const keep = async (r: DecisionRecord) => {
+    r.uri = await runtime.keepDecision({ model: input.model, tag: input.tag, record: r });
+  };
+  const enter = (phase: RolloutPhase, summary: string) => {
+    status.phase = phase;
+    upsertSearchAttributes([{ key: ReleaseStageKey, value: phase }]);
+    upsertMemo({ summary: `${input.model} ${input.tag}: ${summary}` });
+  };
+
+  // ---- people: approve / reject / rollback, as Updates (validated) and Signals (recorded) ----
+  const validateDecision = (args: ApprovalArgs) => {
+    if (!status.awaiting) throw new Error(`no step is waiting for approval (phase: ${status.phase})`);
+    if (!plan.approvers.includes(args.by)) throw new Error(`${args.by} is not an approver of ${input.model} (approvers: ${plan.approvers.join(', ')})`);
+    if (args.step !== undefined && args.step !== status.awaiting.step) throw new Error(`step ${args.step} is not the one waiting; step ${status.awaiting.step} (weight ${status.awaiting.weight}%) is`);
+    if (decision) throw new Error(`step ${status.awaiting.step} was already ${decision.kind} by ${decision.record.by}`);
+  };
+  const decide = (kind: 'approved' | 'rejected', args: ApprovalArgs) => {
+    const r = record({ kind: kind === 'approved' ? 'approval' : 'rejection', verdict: kind, by: args.by, reason: args.reason, step: status.awaiting?.step, weight: status.awaiting?.weight });
+    decision = { kind, record: r };
+    return r;
+  };
+  const validateRollback = (args: RollbackArgs) => {
+    if (status.outcome) throw new Error(`the rollout already ended: ${status.outcome}`);
+    if (!args.by || !args.reason) throw new Error('rollback needs { by, reason }');
+    if (manualRollback) throw new Error(`a rollback was already asked for by ${manualRollback.by}`);
+  };
+  const askRollback = (args: RollbackArgs) => {
+    manualRollback = args;
+    return record({ kind: 'rollback', verdict: 'done', by: args.by, reason: `requested: ${args.reason}` });
+  };
+  setHandler(approveUpdate, (args) => decide('approved', args), { validator: validateDecision, description: HANDLER_DESCRIPTIONS.approve });
+  setHandler(rejectUpdate, (args) => decide('rejected', args), { validator: validateDecision, description: HANDLER_DESCRIPTIONS.reject });
+  setHandler(rollbackUpdate, (args) => askRollback(args), { validator: validateRollback, description: HANDLER_DESCRIPTIONS.rollback });
+  const signalTwin = <A>(validate: (a: A) => void, apply: (a: A) => unknown, by: (a: A) => string) => (args: A) => {
+    try {
+      validate(args);
+      apply(args);
+    } catch (err) {
+      record({ kind: 'refused-signal', verdict: 'refused', by: by(args), reason: (err as Error).message });
+    }
+  };
+  setHandler(approveSignal, signalTwin(validateDecision, (a) => decide('approved', a), (a) => a.by));
+  setHandler(rejectSignal, signalTwin(validateDecision, (a) => decide('rejected', a), (a) => a.by));
+  setHandler(rollbackSignal, signalTwin(validateRollback, askRollback, (a) => a.by));
+  setHandler(rolloutStatusQuery, () => status, { description: HANDLER_DESCRIPTIONS.rolloutStatus });
+
+  const throwIfRollback = () => {
+    if (manualRollback) throw new RollbackRequested(`manual rollback by ${manualRollback.by}: ${manualRollback.reason}`, manualRollback.by);
+  };
+
+  /** Waits for a person on a step; the plan's timeout rolls back or escalates. */
+  const awaitApproval = async (step: number, weight: number) => {
+    decision = undefined;
+    status.awaiting = { step, weight, since: now() };
+    enter(RolloutPhase.AwaitingApproval, `waiting for approval of ${step === 0 ? 'the first release' : `canary step ${step} (${weight}%)`}`);
+    let escalated = false;
+    for (;;) {
+      const decided = await condition(() => decision !== undefined || manualRollback !== undefined, escalated ? undefined : plan.approvalTimeout.after);
+      throwIfRollback();
+      if (decided) break;
+      const r = record({ kind: 'approval-timeout', verdict: plan.approvalTimeout.action === 'rollback' ? 'fail' : 'inconclusive', step, weight, reason: `no decision within ${plan.approvalTimeout.after}; action: ${plan.approvalTimeout.action}` });
+      await keep(r);
+      if (plan.approvalTimeout.action === 'rollback') throw new RollbackRequested(r.reason!);
+      escalated = true;
+      upsertMemo({ summary: `${input.model} ${input.tag}: ESCALATED — step ${step} (${weight}%) waited ${plan.approvalTimeout.after} for approval` });
+    }
+    status.awaiting = undefined;
+    await keep(decision!.record);
+    if (decision!.kind === 'rejected') throw new RollbackRequested(`rejected by ${decision!.record.by}${decision!.record.reason ? `: ${decision!.record.reason}` : ''}`, decision!.record.by);
+  };
+
+  /** Waits `ms`, waking at once for a manual rollback. */
+  const pause = async (ms: number) => {
+    await condition(() => manualRollback !== undefined, ms);
+    throwIfRollback();
+  };
+
+  /**
+   * Bakes for `bake`, analysing every interval over the window since the step began; a failed
+   * analysis rolls back; too little traffic extends the bake.
+   */
+  const bakeWithAnalysis = async (mode: 'shadow' | 'canary', bake: string, step: number, weight: number, stableVersion: string) => {
+    const interval = durationMs(plan.analysis.interval);
+    const started = Date.now();
+    let extensions = 0;
+    let last: AnalysisResult | undefined;
+    for (;;) {
+      await pause(Math.min(interval, Math.max(1000, started + durationMs(bake) - Date.now())));
+      last = await analysis.analyzeCanary({
+        model: input.model,
+        stableVersion,
+        candidateVersion: input.tag,
+        windowSeconds: Math.max(1, Math.round((Date.now() - started) / 1000)),
+        thresholds: plan.analysis,
+        mode,
+      });
+      await keep(record({ kind: mode === 'shadow' ? 'shadow-gate' : 'analysis', verdict: last.verdict, step, weight, detail: last }));
+      if (last.verdict === 'fail') {
+        const failed = last.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.check} ${c.detail ?? ''}`.trim());
+        throw new RollbackRequested(`${mode} analysis failed at ${weight}%: ${failed.join('; ')}`);
+      }
+      const baked = Date.now() - started >= durationMs(bake);
+      if (!baked) continue;
+      if (last.verdict === 'pass') return;
+      if (++extensions > MAX_EXTENSIONS) throw new RollbackRequested(`too little traffic to judge ${mode} at ${weight}% after ${extensions - 1} extensions`);
+    }
+  };
+
+  let stableVersion: string | undefined;
+  try {
+    const serving: ServingSnapshot = await runtime.inspectRuntime();
+    stableVersion = serving.stableVersion;
+    status.stableVersion = stableVersion;
+    const dir = await runtime.stagePackage({ model: input.model, tag: input.tag, package: input.package });
+    await keep(record({ kind: 'fleet-check', verdict: 'pass', detail: { serving, staged: dir, package: input.package } }));
+
+    if (!stableVersion) {
+      // First release of this model: one approval, then all traffic.
+      await awaitApproval(0, 100);
+      await runtime.loadVariant({ variant: 'stable', dir });
+      status.weights = { candidate: 0, shadow: 0 };
+    } else {
+      if (plan.shadow) {
+        enter(RolloutPhase.Shadow, `shadowing ${stableVersion} with ${Math.round(plan.shadow.sampleShare * 100)}% of traffic`);
+        await runtime.loadVariant({ variant: 'shadow', dir });
+        await runtime.setTraffic({ shadow: Math.round(plan.shadow.sampleShare * 100) });
+        status.weights.shadow = Math.round(plan.shadow.sampleShare * 100);
+        await bakeWithAnalysis('shadow', plan.shadow.duration, 0, 0, stableVersion);
+        await runtime.setTraffic({ shadow: 0 });
+        status.weights.shadow = 0;
+      }
+      await runtime.loadVariant({ variant: 'candidate', dir });
+      for (const [i, step] of plan.canary.entries()) {
+        await awaitApproval(i + 1, step.weight);
+        enter(RolloutPhase.Canary, `canary step ${i + 1}: ${step.weight}% to ${input.tag}, baking ${step.bake}`);
+        await runtime.setTraffic({ candidate: step.weight });
+        status.weights.candidate = step.weight;
+        await bakeWithAnalysis('canary', step.bake, i + 1, step.weight, stableVersion);
+      }
+      await runtime.promoteCandidate({ version: input.tag });
+      status.weights = { candidate: 0, shadow: 0 };
+    }
+    const after = await runtime.verifyServing();
+    const ok = after.stableVersion === input.tag && after.ready;
+    await keep(record({ kind: 'verification', verdict: ok ? 'pass' : 'fail', detail: after, reason: `stable serves ${after.stableVersion}` }));
+    if (!ok) throw ApplicationFailure.nonRetryable(`after promotion the runtime serves ${after.stableVersion}, not ${input.tag}`, ErrorType.Infrastructure);
+    await keep(record({ kind: 'promotion', verdict: 'done', reason: `${input.tag} is stable` }));
+    status.outcome = 'promoted';
+    enter(RolloutPhase.Promoted, `${input.tag} promoted`);
+    return status;
+  } catch (err) {
+    const reason = err instanceof RollbackRequested ? err.reason : isCancellation(err) ? 'the release was cancelled' : `rollout failed: ${failureMessage(err)}`;
+    // Compensation runs even when the workflow is being cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      await runtime.rollbackRuntime();
+      status.weights = { candidate: 0, shadow: 0 };
+      status.awaiting = undefined;
+      const after = await runtime.verifyServing();
+      const ok = after.stableVersion === stableVersion && !after.candidateVersion && !after.shadowVersion;
+      await keep(record({ kind: 'rollback', verdict: ok ? 'done' : 'fail', reason, detail: after }));
+      status.outcome = 'rolled-back';
+      enter(RolloutPhase.RolledBack, `rolled back: ${reason}; ${stableVersion ?? 'nothing'} serves`);
+    });
+    if (isCancellation(err)) throw err;
+    return status;
+  }
+}
