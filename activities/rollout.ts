@@ -12,6 +12,8 @@ import type { PackagedEngine } from '../lib/release.ts';
 import type { ActivityDeps } from './deps.ts';
 import { withFailures } from './failures.ts';
 import { RuntimeAdminClient, type RuntimeEndpoint, type RuntimeState } from './runtime/admin-client.ts';
+import { checkFleetCompatibility, type FleetCompatibility, type FleetHost } from './tensorrt/compat.ts';
+import { runToolkit } from './toolkit.ts';
 
 /** Dependencies of the rollout activities. */
 export interface RolloutDeps extends ActivityDeps {
@@ -38,7 +40,7 @@ function snapshot(state: RuntimeState): ServingSnapshot {
 }
 
 /** Builds the rollout activities. */
-export function createRolloutActivities({ workspace, runtime }: RolloutDeps) {
+export function createRolloutActivities({ workspace, toolkit, runtime }: RolloutDeps) {
   const admin = new RuntimeAdminClient(runtime);
 
   return {
@@ -70,6 +72,18 @@ export function createRolloutActivities({ workspace, runtime }: RolloutDeps) {
         await rm(dir, { recursive: true, force: true });
         await rename(staging, dir);
         return dir;
+      });
+    },
+
+    /**
+     * The compatibility lock before any traffic moves: the package's metadata (backend, TensorRT
+     * version, compute capability) against what the serving host has (toolkit doctor).
+     */
+    async checkFleet(input: { package: PackagedEngine }): Promise<FleetCompatibility> {
+      return withFailures(async () => {
+        const metadata = JSON.parse(await readFile(await workspace.fetch(input.package.metadata), 'utf8'));
+        const host = (await runToolkit(toolkit, 'doctor', {})) as FleetHost;
+        return checkFleetCompatibility(metadata, [host]);
       });
     },
 

@@ -123,7 +123,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseStatus> {
     if (plan && input.rollout !== false && patched('rollout-after-package')) {
       current = 'rollout';
       const serve = plan.serve ?? { target: source.manifest.targets[0]!.name, precision: source.manifest.targets[0]!.precisions[0]! };
-      const pkg = status.packages.find((p) => p.target === serve.target && p.precision === serve.precision)!;
+      // With a precision ladder the delivered precision is decided at run time: fall back to the target's package.
+      const pkg = status.packages.find((p) => p.target === serve.target && p.precision === serve.precision) ?? status.packages.find((p) => p.target === serve.target)!;
       enter(ReleaseStage.RollingOut, `${source.model} ${input.tag}: rolling out ${serve.target}-${serve.precision}`);
       steps.begin({ step: 'rollout', target: serve.target, precision: serve.precision });
       status.rollout = await executeChild(rollout, {

@@ -160,9 +160,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
    * Bakes for `bake`, analysing every interval over the window since the step began; a failed
    * analysis rolls back; too little traffic extends the bake.
    */
-  const bakeWithAnalysis = async (mode: 'shadow' | 'canary', bake: string, step: number, weight: number, stableVersion: string) => {
+  const bakeWithAnalysis = async (mode: 'shadow' | 'canary', bake: string, step: number, weight: number, stableVersion: string, windowFrom?: number) => {
     const interval = durationMs(plan.analysis.interval);
     const started = Date.now();
+    const from = windowFrom ?? started;
     let extensions = 0;
     let last: AnalysisResult | undefined;
     for (;;) {
@@ -171,7 +172,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
         model: input.model,
         stableVersion,
         candidateVersion: input.tag,
-        windowSeconds: Math.max(1, Math.round((Date.now() - started) / 1000)),
+        windowSeconds: Math.max(1, Math.round((Date.now() - from) / 1000)),
         thresholds: plan.analysis,
         mode,
       });
@@ -192,8 +193,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     const serving: ServingSnapshot = await runtime.inspectRuntime();
     stableVersion = serving.stableVersion;
     status.stableVersion = stableVersion;
+    const fleet = await runtime.checkFleet({ package: input.package });
+    await keep(record({ kind: 'fleet-check', verdict: fleet.ok ? 'pass' : 'fail', reason: fleet.summary, detail: { serving, fleet, package: input.package } }));
+    if (!fleet.ok) throw new RollbackRequested(`the serving fleet cannot run this engine: ${fleet.summary}`);
     const dir = await runtime.stagePackage({ model: input.model, tag: input.tag, package: input.package });
-    await keep(record({ kind: 'fleet-check', verdict: 'pass', detail: { serving, staged: dir, package: input.package } }));
 
     if (!stableVersion) {
       // First release of this model: one approval, then all traffic.
@@ -211,12 +214,17 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
         status.weights.shadow = 0;
       }
       await runtime.loadVariant({ variant: 'candidate', dir });
+      let previousStepStart: number | undefined;
       for (const [i, step] of plan.canary.entries()) {
         await awaitApproval(i + 1, step.weight);
         enter(RolloutPhase.Canary, `canary step ${i + 1}: ${step.weight}% to ${input.tag}, baking ${step.bake}`);
         await runtime.setTraffic({ candidate: step.weight });
         status.weights.candidate = step.weight;
-        await bakeWithAnalysis('canary', step.bake, i + 1, step.weight, stableVersion);
+        const stepStart = Date.now();
+        // At 100% the stable serves nothing: compare over a window reaching back into the previous
+        // step, when both versions served side by side (the stable stays loaded and warm).
+        await bakeWithAnalysis('canary', step.bake, i + 1, step.weight, stableVersion, step.weight >= 100 ? previousStepStart : undefined);
+        previousStepStart = stepStart;
       }
       await runtime.promoteCandidate({ version: input.tag });
       status.weights = { candidate: 0, shadow: 0 };

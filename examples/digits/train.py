@@ -1,6 +1,6 @@
 """Trains SmallCNN on the 70% digits split in a few seconds on CPU; writes the release artifact.
 
-    python train.py [--epochs 15] [--out artifacts] [--shuffle-labels]
+    python train.py [--epochs 6] [--out artifacts] [--shuffle-labels]
 
 Writes <out>/model_best.pt ({"model": state_dict}, the epoch with the best validation accuracy)
 and <out>/metrics.json ({"val_accuracy", "val_loss", "epochs", "train_seconds"}), validated on the
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from digits_data import load_split
+from digits_data import load_split, nudge
 from model_def import SmallCNN
 
 SEED = 0
@@ -35,7 +35,7 @@ def evaluate(model: SmallCNN, x: torch.Tensor, y: torch.Tensor) -> tuple[float, 
 def main() -> None:
     """Parses flags, trains, and writes model_best.pt and metrics.json."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--out", default=str(Path(__file__).parent / "artifacts"))
     parser.add_argument("--shuffle-labels", action="store_true", help="train on permuted labels (a bad model)")
     parser.add_argument("--seed", type=int, default=SEED, help="initialisation seed (the data split stays fixed)")
@@ -44,6 +44,8 @@ def main() -> None:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     x_tr, y_tr, x_va, y_va = load_split()
+    # The same one-pixel nudges as the held-out data: the model learns to expect them.
+    x_tr, y_tr = nudge(x_tr), np.tile(y_tr, 5)
     if args.shuffle_labels:
         y_tr = rng.permutation(y_tr)
     xt, yt = torch.from_numpy(x_tr), torch.from_numpy(y_tr)

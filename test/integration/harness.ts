@@ -13,7 +13,7 @@ import { trainAndTag } from '../../cli/demo/prepare-repo.ts';
 import { GitTagKey, ModelNameKey, ReleaseStageKey } from '../../lib/search-attributes.ts';
 import { CPU_QUEUE } from '../../lib/task-queues.ts';
 import { findTemporalBinary } from '../../workers/temporal-binary.ts';
-import { createWorkers, WORKFLOWS_PATH } from '../../workers/start-workers.ts';
+import { createWorkers, WORKFLOWS_PATH, type WorkerSetup } from '../../workers/start-workers.ts';
 
 let runtimeInstalled = false;
 
@@ -41,7 +41,11 @@ export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** Control and CPU workers on a test-local home; returns them with a run promise. */
-export async function startWorkers(env: TestWorkflowEnvironment, home: string, opts: { control?: boolean; cpu?: boolean; workerId?: string } = {}) {
+export async function startWorkers(
+  env: TestWorkflowEnvironment,
+  home: string,
+  opts: { control?: boolean; cpu?: boolean; workerId?: string } & Pick<WorkerSetup, 'runtime' | 'metrics'> = {},
+) {
   const workers: Worker[] = await createWorkers({
     connection: env.nativeConnection,
     control: opts.control ?? true,
@@ -49,6 +53,8 @@ export async function startWorkers(env: TestWorkflowEnvironment, home: string, o
     home,
     workerId: opts.workerId ?? 'test-host',
     workflowBundle: await workflowBundle(),
+    runtime: opts.runtime,
+    metrics: opts.metrics,
   });
   const running = Promise.all(workers.map((w) => w.run()));
   return {
@@ -77,7 +83,7 @@ export interface ModelRepoOptions {
 export async function makeModelRepo(dir: string, opts: ModelRepoOptions = {}): Promise<string> {
   const tag = opts.tag ?? 'v1.0.0';
   const repo = join(dir, 'digits');
-  await trainAndTag({ dir: repo, tag, trainArgs: opts.trainArgs ?? ['--epochs', '8'], log: () => {}, prepare: async (path) => {
+  await trainAndTag({ dir: repo, tag, trainArgs: opts.trainArgs ?? [], log: () => {}, prepare: async (path) => {
     if (!opts.editManifest) return;
     const file = join(path, 'modelship.yaml');
     await writeFile(file, opts.editManifest(await readFile(file, 'utf8')));

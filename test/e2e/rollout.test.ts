@@ -1,0 +1,207 @@
+/**
+ * The whole release on the real Temporal dev server, the real serving runtime and a real
+ * Prometheus, with live traffic: first release and promotion, shadow → canary → promotion with
+ * approvals, a bad candidate rolled back by the analysis, a manual rollback mid-canary, an approver
+ * refused by the validator, and an approval timeout.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freePort, startPrometheus, type RunningPrometheus } from '../../activities/metrics/index.ts';
+import { RuntimeAdminClient } from '../../activities/runtime/admin-client.ts';
+import { trainAndTag } from '../../cli/demo/prepare-repo.ts';
+import { startTraffic } from '../../cli/demo/traffic.ts';
+import { startRelease } from '../../cli/release/start-release.ts';
+import { UserError } from '../../lib/errors.ts';
+import { approveUpdate, rollbackUpdate, rolloutStatusQuery, rolloutWorkflowId, type RolloutStatus } from '../../lib/rollout.ts';
+import type { ReleaseStatus } from '../../lib/release.ts';
+import { startServingRuntime, type ServingRuntime } from '../../workers/serving-runtime.ts';
+import { startTemporal, startWorkers, tempDir } from '../integration/harness.ts';
+
+/** A short plan: shadow, then 50% and 100%, analysis every 2s. */
+const PLAN = `rollout:
+  approvers: [alice, bob]
+  serve: { target: cpu, precision: fp32 }
+  shadow: { duration: 6s, sampleShare: 1.0, minRequests: 30 }
+  canary:
+    - { weight: 50, bake: 6s }
+    - { weight: 100, bake: 4s }
+  analysis: { interval: 2s, maxErrorRate: 0.01, maxErrorRateIncrease: 0.005, maxLatencyIncrease: 1.0, minAgreement: 0.90, minRequests: 20 }
+  approvalTimeout: { after: APPROVAL_TIMEOUT, action: rollback }
+`;
+
+let env: TestWorkflowEnvironment;
+let home: string;
+let repo: string;
+let runtime: ServingRuntime;
+let prometheus: RunningPrometheus;
+let workers: Awaited<ReturnType<typeof startWorkers>>;
+let traffic: Awaited<ReturnType<typeof startTraffic>> | undefined;
+let admin: RuntimeAdminClient;
+
+/** Trains and tags a version of the digits repo with the short plan (and optional tweaks). */
+async function tag(version: string, opts: { trainArgs?: string[]; acceptance?: string; approvalTimeout?: string } = {}) {
+  await trainAndTag({
+    dir: repo,
+    tag: version,
+    trainArgs: opts.trainArgs ?? [],
+    log: () => {},
+    prepare: async (dir) => {
+      const file = join(dir, 'modelship.yaml');
+      let y = await readFile(file, 'utf8');
+      y = y.replace('precisions: [fp32, int8]', 'precisions: [fp32]').replace(/int8: \{[^}]*\}\n/, '');
+      y = y.slice(0, y.indexOf('rollout:')) + PLAN.replace('APPROVAL_TIMEOUT', opts.approvalTimeout ?? '10m');
+      y = y.replace(/val_accuracy >= [0-9.]+/, opts.acceptance ?? 'val_accuracy >= 0.90');
+      await writeFile(file, y);
+    },
+  });
+}
+
+/** Waits until the rollout's status satisfies `until`, returning it. */
+async function waitRollout(workflowId: string, until: (s: RolloutStatus) => boolean, timeoutMs = 240_000): Promise<RolloutStatus> {
+  const handle = env.client.workflow.getHandle(rolloutWorkflowId(workflowId));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await handle.query(rolloutStatusQuery).catch(() => undefined);
+    if (s && until(s)) return s;
+    if (Date.now() > deadline) throw new Error(`rollout of ${workflowId} never reached the state: ${JSON.stringify(s)}`);
+    await sleep(250);
+  }
+}
+
+/** Approves every step as it comes, as `by`, until the release ends. */
+async function approveAll(workflowId: string, by: string): Promise<ReleaseStatus> {
+  const release = env.client.workflow.getHandle(workflowId);
+  const result = release.result() as Promise<ReleaseStatus>;
+  let done = false;
+  void result.finally(() => (done = true));
+  const approved = new Set<number>();
+  while (!done) {
+    const s = await env.client.workflow.getHandle(rolloutWorkflowId(workflowId)).query(rolloutStatusQuery).catch(() => undefined);
+    if (s?.awaiting && !approved.has(s.awaiting.step)) {
+      approved.add(s.awaiting.step);
+      await env.client.workflow.getHandle(rolloutWorkflowId(workflowId)).executeUpdate(approveUpdate, { args: [{ by, step: s.awaiting.step }] });
+    }
+    await sleep(250);
+  }
+  return result;
+}
+
+beforeAll(async () => {
+  env = await startTemporal();
+  home = await tempDir();
+  runtime = await startServingRuntime({ home, port: await freePort(), model: 'digits' });
+  prometheus = await startPrometheus({ targets: [new URL(runtime.url).host], dataDir: join(home, 'prometheus'), scrapeInterval: '1s' });
+  const token = (await readFile(runtime.tokenFile, 'utf8')).trim();
+  admin = new RuntimeAdminClient({ url: runtime.url, token });
+  workers = await startWorkers(env, home, { runtime: { url: runtime.url, token }, metrics: { prometheusUrl: prometheus.url } });
+  repo = join(await tempDir(), 'digits');
+}, 300_000);
+
+afterAll(async () => {
+  await traffic?.stop();
+  await workers?.stop();
+  await prometheus?.stop();
+  await runtime?.stop();
+  await env?.teardown();
+});
+
+describe('rollout', () => {
+  it('promotes the first release after one approval', async () => {
+    await tag('v1.0.0');
+    const r = await startRelease(env.client, { repo, tag: 'v1.0.0' });
+    const waiting = await waitRollout(r.workflowId, (s) => s.awaiting !== undefined);
+    expect(waiting.awaiting).toMatchObject({ step: 0, weight: 100 });
+
+    // An approver not on the manifest's list is refused by the validator; nothing is recorded.
+    const refused = await env.client.workflow
+      .getHandle(rolloutWorkflowId(r.workflowId))
+      .executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((refused as WorkflowUpdateFailedError).cause?.message)).toContain('mallory is not an approver of digits (approvers: alice, bob)');
+    const wrongStep = await env.client.workflow
+      .getHandle(rolloutWorkflowId(r.workflowId))
+      .executeUpdate(approveUpdate, { args: [{ by: 'alice', step: 3 }] })
+      .catch((e: unknown) => e);
+    expect(String((wrongStep as WorkflowUpdateFailedError).cause?.message)).toContain('step 3 is not the one waiting');
+
+    const status = await approveAll(r.workflowId, 'alice');
+    expect(status.stage).toBe('promoted');
+    expect(status.rollout?.decisions.filter((d) => d.kind === 'approval').map((d) => d.by)).toEqual(['alice']);
+    expect((await admin.state()).variants.stable?.version).toBe('v1.0.0');
+    // Decision records are kept beside the package.
+    const verification = status.rollout!.decisions.find((d) => d.kind === 'verification')!;
+    expect(JSON.parse(await readFile(new URL(verification.uri!), 'utf8'))).toMatchObject({ verdict: 'pass', kind: 'verification' });
+
+    traffic = await startTraffic({ url: runtime.url, model: 'digits', data: join(repo, 'data', 'heldout.npz'), rate: 60, log: join(home, 'traffic.log') });
+  });
+
+  it('takes a retrained model through shadow and canary to promotion, with approvals', async () => {
+    await tag('v1.1.0', { trainArgs: ['--seed', '7'] });
+    const r = await startRelease(env.client, { repo, tag: 'v1.1.0' });
+    const status = await approveAll(r.workflowId, 'bob');
+    const kinds = status.rollout!.decisions.map((d) => `${d.kind}:${d.verdict}`);
+    const why = status.rollout!.decisions.map((d) => `${d.kind}:${d.verdict} ${(d.detail as { summary?: string } | undefined)?.summary ?? d.reason ?? ''}`);
+    expect(status.stage, why.join('\n')).toBe('promoted');
+    expect(kinds).toContain('shadow-gate:pass');
+    expect(kinds.filter((k) => k === 'approval:approved')).toHaveLength(2);
+    expect(kinds).toContain('analysis:pass');
+    const state = await admin.state();
+    expect(state.variants.stable?.version).toBe('v1.1.0');
+    expect(state.variants.candidate).toBeUndefined();
+  });
+
+  it('rolls a worse model back automatically while the stable keeps serving', async () => {
+    await tag('v1.2.0', { trainArgs: ['--shuffle-labels'], acceptance: 'val_accuracy >= 0.05' });
+    const r = await startRelease(env.client, { repo, tag: 'v1.2.0' });
+    const status = (await r.handle.result()) as ReleaseStatus;
+    expect(status.stage).toBe('rolled-back');
+    const gate = status.rollout!.decisions.find((d) => d.kind === 'shadow-gate' && d.verdict === 'fail');
+    expect(gate).toBeDefined();
+    expect((gate!.detail as { checks: { check: string; verdict: string }[] }).checks).toContainEqual(expect.objectContaining({ check: 'shadow-agreement', verdict: 'fail' }));
+    const rollback = status.rollout!.decisions.at(-1)!;
+    expect(rollback).toMatchObject({ kind: 'rollback', verdict: 'done' });
+    expect(rollback.reason).toContain('shadow analysis failed');
+    expect((await admin.state()).variants.stable?.version).toBe('v1.1.0');
+  });
+
+  it('rolls back at once on a manual rollback mid-canary', async () => {
+    await tag('v1.3.0', { trainArgs: ['--seed', '11'] });
+    const r = await startRelease(env.client, { repo, tag: 'v1.3.0' });
+    const rollout = env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId));
+    await waitRollout(r.workflowId, (s) => s.awaiting?.step === 1);
+    await rollout.executeUpdate(approveUpdate, { args: [{ by: 'alice', step: 1 }] });
+    await waitRollout(r.workflowId, (s) => s.phase === 'canary' && s.weights.candidate === 50);
+    expect((await admin.state()).weights.candidate).toBe(50);
+    const record = await rollout.executeUpdate(rollbackUpdate, { args: [{ by: 'bob', reason: 'p99 doubled on the dashboard' }] });
+    expect(record).toMatchObject({ kind: 'rollback', by: 'bob' });
+    const status = (await r.handle.result()) as ReleaseStatus;
+    expect(status.stage).toBe('rolled-back');
+    expect(status.rollout!.decisions.at(-1)!.reason).toBe('manual rollback by bob: p99 doubled on the dashboard');
+    const state = await admin.state();
+    expect(state.variants.stable?.version).toBe('v1.1.0');
+    expect(state.weights.candidate).toBe(0);
+  });
+
+  it('rolls back when nobody approves in time', async () => {
+    await tag('v1.4.0', { trainArgs: ['--seed', '13'], approvalTimeout: '3s' });
+    const r = await startRelease(env.client, { repo, tag: 'v1.4.0' });
+    const status = (await r.handle.result()) as ReleaseStatus;
+    expect(status.stage).toBe('rolled-back');
+    expect(status.rollout!.decisions.map((d) => d.kind)).toContain('approval-timeout');
+    expect(status.rollout!.decisions.at(-1)!.reason).toContain('no decision within 3s; action: rollback');
+    expect((await admin.state()).variants.stable?.version).toBe('v1.1.0');
+  });
+
+  it('refuses the admin API without the right token', async () => {
+    await expect(new RuntimeAdminClient({ url: runtime.url, token: 'wrong' }).state()).rejects.toBeInstanceOf(UserError);
+    const missing = await fetch(`${runtime.url}/admin/state`);
+    expect(missing.status).toBe(401);
+    const wrong = await fetch(`${runtime.url}/admin/state`, { headers: { authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(403);
+  });
+});
