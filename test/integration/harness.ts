@@ -44,7 +44,7 @@ export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 export async function startWorkers(
   env: TestWorkflowEnvironment,
   home: string,
-  opts: { control?: boolean; cpu?: boolean; workerId?: string } & Pick<WorkerSetup, 'runtime' | 'metrics'> = {},
+  opts: { control?: boolean; cpu?: boolean; workerId?: string } & Pick<WorkerSetup, 'runtime' | 'metrics' | 'artifacts'> = {},
 ) {
   const workers: Worker[] = await createWorkers({
     connection: env.nativeConnection,
@@ -55,6 +55,7 @@ export async function startWorkers(
     workflowBundle: await workflowBundle(),
     runtime: opts.runtime,
     metrics: opts.metrics,
+    artifacts: opts.artifacts,
   });
   const running = Promise.all(workers.map((w) => w.run()));
   return {
@@ -93,7 +94,7 @@ export async function makeModelRepo(dir: string, opts: ModelRepoOptions = {}): P
 
 /** Rewrites the example manifest's targets to fp32 only (faster tests that are not about int8). */
 export function fp32Only(yaml: string): string {
-  return yaml.replace('precisions: [fp32, int8]', 'precisions: [fp32]');
+  return yaml.replace('precisions: [fp32, int8]', 'precisions: [fp32]').replace('serve: { target: cpu, precision: int8 }', 'serve: { target: cpu, precision: fp32 }');
 }
 
 /** Runs git in a repository. */

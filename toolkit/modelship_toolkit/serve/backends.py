@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import sys
 import threading
 import uuid
@@ -169,13 +170,16 @@ class TorchBackend:
         model = cls(**dict(model_cfg.get("init") or {}))
         state = _state_dict(torch.load(str(pkg.checkpoint_path), map_location="cpu"))
         model.load_state_dict(state)
-        self._model = model.eval()
+        # On a GPU host the fallback runs on the GPU, as the seed's Predictor did (override with
+        # MODELSHIP_TORCH_DEVICE=cpu|cuda|cuda:1).
+        self.device = os.environ.get("MODELSHIP_TORCH_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+        self._model = model.eval().to(self.device)
         self._spec = pkg.spec
         self._torch = torch
 
     def run(self, inputs: Mapping[str, np.ndarray]) -> Arrays:
         torch = self._torch
-        args = [torch.from_numpy(np.ascontiguousarray(inputs[t.name])) for t in self._spec.inputs]
+        args = [torch.from_numpy(np.ascontiguousarray(inputs[t.name])).to(self.device) for t in self._spec.inputs]
         with torch.inference_mode():
             out = self._model(*args)
         values = list(out.values()) if isinstance(out, Mapping) else list(out) if isinstance(out, (list, tuple)) else [out]

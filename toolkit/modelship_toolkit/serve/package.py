@@ -14,6 +14,8 @@ package is malformed or does not fit this host).
 from __future__ import annotations
 
 import hashlib
+import tarfile
+import tempfile
 import json
 import os
 from dataclasses import dataclass, field
@@ -252,7 +254,26 @@ def load_package(path: str | os.PathLike[str]) -> ReleasePackage:
         precision=str(metadata.get("precision") or "fp32"),
         engine_path=engine,
         checkpoint_path=checkpoint,
-        source_dir=source if source and source.is_dir() else None,
+        source_dir=_source_dir(source),
         sha256=_sha256(meta_path),
         files=files,
     )
+
+
+def _source_dir(source: Path | None) -> Path | None:
+    """The model source as a folder: the package's folder, or its ``source.tar`` (already
+    sha256-checked against ``files``) unpacked once into a private temporary folder."""
+    if source is None or not source.exists():
+        return None
+    if source.is_dir():
+        return source
+    if not tarfile.is_tarfile(source):
+        return None
+    target = Path(tempfile.mkdtemp(prefix="modelship-source-"))
+    with tarfile.open(source) as tar:
+        for member in tar.getmembers():
+            # Only plain files and folders inside the target: a package never needs more.
+            if not (member.isfile() or member.isdir()) or member.name.startswith(("/", "..")) or "/../" in member.name:
+                raise PackageError(f"source: {source.name} holds an unsafe entry {member.name!r}", status=INTEGRITY, field="source")
+        tar.extractall(target)
+    return target
