@@ -36,7 +36,7 @@ def serve(package: Path, max_batch: int, window_ms: float) -> tuple[subprocess.P
     proc = subprocess.Popen(
         [sys.executable, "-m", "modelship_toolkit.serve", "--port", "0", "--stable-package", str(package),
          "--max-batch-size", str(max_batch), "--batch-window-ms", str(window_ms), "--max-queue", "4096", "--log-level", "WARNING"],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "toolkit")},
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "toolkit"), os.environ.get("PYTHONPATH")]))},
     )
     for line in proc.stdout:  # type: ignore[union-attr]
         if '"listening"' in line:
@@ -60,7 +60,12 @@ def main() -> None:
     if a.backend == "pytorch":
         package = Path(tempfile.mkdtemp(prefix="modelship-bench-pkg-")) / "pkg"
         shutil.copytree(a.package, package)
-        (package / json.loads((package / "metadata.json").read_text())["engine"]).unlink()
+        # An engine that is not there (and not listed) is what makes the runtime serve the fallback.
+        meta_path = package / "metadata.json"
+        meta = json.loads(meta_path.read_text())
+        (package / meta["engine"]).unlink()
+        meta["files"].pop(meta["engine"], None)
+        meta_path.write_text(json.dumps(meta))
     pkg = load_package(str(package))
     backend = TorchBackend(pkg) if a.backend == "pytorch" else OnnxRuntimeBackend(pkg.engine_path, pkg.spec)
     samples = np.load(a.data)["x"].astype(np.float32)
