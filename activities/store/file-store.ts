@@ -5,13 +5,14 @@
  *
  * @module
  */
-import { copyFile, link, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import type { ArtifactRef } from '../../lib/artifact-ref.ts';
-import { ArtifactConflictError, IntegrityError, type ArtifactStore, type StoredObject, type TransferProgress } from './artifact-store.ts';
+import { ArtifactConflictError, type ArtifactStore, type StoredObject, type TransferProgress } from './artifact-store.ts';
 import { digestBytes, digestFile } from './hash.ts';
+import { verifiedDownload } from './verified-download.ts';
 
 /** An {@link ArtifactStore} on a local folder. */
 export class FileArtifactStore implements ArtifactStore {
@@ -48,17 +49,10 @@ export class FileArtifactStore implements ArtifactStore {
 
   async getFile(ref: ArtifactRef, localPath: string, onProgress?: TransferProgress): Promise<void> {
     const source = fileURLToPath(ref.uri);
-    await mkdir(dirname(localPath), { recursive: true });
-    const tmp = `${localPath}.${randomUUID()}.part`;
-    try {
+    await verifiedDownload(ref, localPath, async (tmp) => {
       await copyFile(source, tmp);
-      const actual = await digestFile(tmp);
-      if (actual.sha256 !== ref.sha256 || actual.bytes !== ref.bytes) throw new IntegrityError(ref.uri, ref, actual);
-      await rename(tmp, localPath);
-      onProgress?.(actual.bytes, actual.bytes);
-    } finally {
-      await rm(tmp, { force: true });
-    }
+      return digestFile(tmp);
+    }, onProgress);
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {

@@ -14,9 +14,7 @@
  * @module
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -36,6 +34,7 @@ import { digestBytes, digestFile } from './hash.ts';
 import { createS3Client, describeEndpoint, readS3Settings, type S3Settings } from './s3-config.ts';
 import { explainS3Error, httpStatus, noSuchBucket, type S3ErrorContext } from './s3-errors.ts';
 import { formatS3Uri, objectKeyFor, parseS3Uri, type S3Location } from './s3-location.ts';
+import { verifiedDownload } from './verified-download.ts';
 
 /** Multipart part size (bytes); files up to this size go in one PutObject. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
@@ -132,16 +131,7 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async getFile(ref: ArtifactRef, localPath: string, onProgress?: TransferProgress): Promise<void> {
     const source = parseS3Uri(ref.uri);
-    await mkdir(dirname(localPath), { recursive: true });
-    const tmp = `${localPath}.${randomUUID()}.part`;
-    try {
-      const actual = await this.download(source, ref, createWriteStream(tmp), (done) => onProgress?.(done, ref.bytes));
-      if (actual.sha256 !== ref.sha256 || actual.bytes !== ref.bytes) throw new IntegrityError(ref.uri, ref, actual);
-      await rename(tmp, localPath);
-      onProgress?.(actual.bytes, actual.bytes);
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    await verifiedDownload(ref, localPath, (tmp) => this.download(source, ref, createWriteStream(tmp), (done) => onProgress?.(done, ref.bytes)), onProgress);
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {

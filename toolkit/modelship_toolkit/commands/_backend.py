@@ -32,17 +32,9 @@ def tensorrt_runner(engine_path: str, device):
 
     The worker that got a tensorrt step cannot run it, and retrying there cannot help.
     """
-    from ..tensorrt.runner import TensorRTRunner, TensorRTUnavailableError, import_tensorrt
+    from ..tensorrt.runner import TensorRTRunner, TensorRTUnavailableError
 
-    try:
-        import_tensorrt()
-    except TensorRTUnavailableError as err:
-        raise BadInput(
-            f"tensorrt is not installed on this worker: {err}",
-            field="backend",
-            hint="run tensorrt targets on a GPU worker built from docker/Dockerfile.gpu-worker (TensorRT + CUDA)",
-            type="TensorRTUnavailable",
-        ) from None
+    require_tensorrt_importable()
     try:
         return TensorRTRunner(engine_path, device=device)
     except TensorRTUnavailableError as err:

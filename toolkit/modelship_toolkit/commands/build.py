@@ -74,6 +74,22 @@ def _int8(request: dict[str, Any], src: Path, dst: Path, work: Path, log: BuildL
     }
 
 
+def _result(engine: dict[str, Any], backend: str, precision: str, log_path: Path, vers: dict[str, Any],
+            started: float, quantization: dict[str, Any] | None) -> dict[str, Any]:
+    """The build result (the contract's BuildResult) of one engine or trtexec input."""
+    result: dict[str, Any] = {
+        "engine": engine,
+        "backend": backend,
+        "precision": precision,
+        "log": file_digest(log_path),
+        "versions": vers,
+        "durationMs": (time.perf_counter() - started) * 1000,
+    }
+    if quantization is not None:
+        result["quantization"] = quantization
+    return result
+
+
 def _tensorrt_input(request: dict[str, Any], started: float) -> dict[str, Any]:
     """tensorrt: writes ``trtexec-input.<precision>.onnx`` (QDQ at int8) and its log into outDir."""
     precision = request["precision"]
@@ -98,17 +114,7 @@ def _tensorrt_input(request: dict[str, Any], started: float) -> dict[str, Any]:
         target = src
     log_path = log.write(out / f"prepare.{precision}.log")
     progress.report("build", 1, 1, f"{target}")
-    result: dict[str, Any] = {
-        "engine": file_digest(target),
-        "backend": "tensorrt",
-        "precision": precision,
-        "log": file_digest(log_path),
-        "versions": vers,
-        "durationMs": (time.perf_counter() - started) * 1000,
-    }
-    if quantization is not None:
-        result["quantization"] = quantization
-    return result
+    return _result(file_digest(target), "tensorrt", precision, log_path, vers, started, quantization)
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
@@ -158,14 +164,4 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     log(f"engine {engine} sha256 {digest['sha256']} ({digest['bytes']} bytes)")
     log_path = log.write(out / f"build.{precision}.log")
     progress.report("build", 1, 1, f"{engine}")
-    result: dict[str, Any] = {
-        "engine": digest,
-        "backend": backend,
-        "precision": precision,
-        "log": file_digest(log_path),
-        "versions": vers,
-        "durationMs": (time.perf_counter() - started) * 1000,
-    }
-    if quantization is not None:
-        result["quantization"] = quantization
-    return result
+    return _result(digest, backend, precision, log_path, vers, started, quantization)
