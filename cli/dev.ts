@@ -40,7 +40,7 @@ export interface DevPorts {
 const DEFAULT_PORTS: DevPorts = { temporal: 7233, ui: 8233, runtime: 8100, prometheus: 9090 };
 
 /** Starts (or joins) the dev server, then the runtime, Prometheus and the workers in this process. */
-export async function startDevStack(home = '.modelship', ports: DevPorts = DEFAULT_PORTS): Promise<DevStack> {
+export async function startDevStack(home = process.env.MODELSHIP_HOME ?? '.modelship', ports: DevPorts = DEFAULT_PORTS): Promise<DevStack> {
   const address = `127.0.0.1:${ports.temporal}`;
   const started: { stop(): Promise<void> }[] = [];
   try {

@@ -4,7 +4,8 @@
  * @module
  */
 import { Command } from 'commander';
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { modelshipLogger } from '../workers/logger.ts';
 import { ManifestError, UserError } from '../lib/errors.ts';
 import { registerDemoCommand } from './demo/index.ts';
 import { registerDevCommand } from './dev.ts';
@@ -13,7 +14,7 @@ import { registerTrtexecCommand } from './trtexec/index.ts';
 import { registerWorkerCommand } from './worker.ts';
 
 // Workers log state changes at INFO; people running the CLI want warnings and their own output.
-Runtime.install({ logger: new DefaultLogger((process.env.MODELSHIP_LOG_LEVEL ?? 'WARN') as LogLevel) });
+Runtime.install({ logger: modelshipLogger() });
 
 const program = new Command('modelship')
   .description('carry a PyTorch model from a git tag to production, through one durable Temporal workflow')

@@ -124,7 +124,7 @@ export function registerDemoCommand(program: Command): void {
     .description('the main job: dev stack; digits v1.0.0 released and promoted; v1.1.0 through shadow and canary; a bad v1.2.0 rolled back')
     .option('--keep-running', 'leave the dev server, workers and runtime running afterwards (UI on :8233)')
     .option('--short', 'stop after v1.0.0 is packaged and promoted')
-    .option('--home <dir>', 'where the dev stack keeps its state', '.modelship')
+    .option('--home <dir>', 'where the dev stack keeps its state (default $MODELSHIP_HOME or .modelship)', process.env.MODELSHIP_HOME ?? '.modelship')
     .action(async (opts: { keepRunning?: boolean; home: string; short?: boolean }) => {
       await runDemo({ home: opts.home, keepRunning: Boolean(opts.keepRunning), short: Boolean(opts.short) });
     });

@@ -12,6 +12,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowB
 import { trainAndTag } from '../../cli/demo/prepare-repo.ts';
 import { GitTagKey, ModelNameKey, ReleaseStageKey } from '../../lib/search-attributes.ts';
 import { CPU_QUEUE } from '../../lib/task-queues.ts';
+import { modelshipLogger } from '../../workers/logger.ts';
 import { findTemporalBinary } from '../../workers/temporal-binary.ts';
 import { createWorkers, WORKFLOWS_PATH, type WorkerSetup } from '../../workers/start-workers.ts';
 
@@ -20,7 +21,7 @@ let runtimeInstalled = false;
 /** Starts the real dev server on a free port, with modelship's search attributes. */
 export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    Runtime.install({ logger: modelshipLogger('ERROR') });
     runtimeInstalled = true;
   }
   return TestWorkflowEnvironment.createLocal({
