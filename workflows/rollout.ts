@@ -136,7 +136,9 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     enter(RolloutPhase.AwaitingApproval, `waiting for approval of ${step === 0 ? 'the first release' : `canary step ${step} (${weight}%)`}`);
     let escalated = false;
     for (;;) {
-      const decided = await condition(() => decision !== undefined || manualRollback !== undefined, escalated ? undefined : plan.approvalTimeout.after);
+      const someoneDecided = () => decision !== undefined || manualRollback !== undefined;
+      // Once escalated, wait without a deadline (condition() with an undefined timeout returns at once).
+      const decided = escalated ? (await condition(someoneDecided), true) : await condition(someoneDecided, plan.approvalTimeout.after);
       throwIfRollback();
       if (decided) break;
       const r = record({ kind: 'approval-timeout', verdict: plan.approvalTimeout.action === 'rollback' ? 'fail' : 'inconclusive', step, weight, reason: `no decision within ${plan.approvalTimeout.after}; action: ${plan.approvalTimeout.action}` });

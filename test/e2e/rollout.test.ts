@@ -16,7 +16,7 @@ import { trainAndTag } from '../../cli/demo/prepare-repo.ts';
 import { startTraffic } from '../../cli/demo/traffic.ts';
 import { startRelease } from '../../cli/release/start-release.ts';
 import { UserError } from '../../lib/errors.ts';
-import { approveUpdate, rollbackUpdate, rolloutStatusQuery, rolloutWorkflowId, type RolloutStatus } from '../../lib/rollout.ts';
+import { approveSignal, approveUpdate, rejectUpdate, rollbackUpdate, rolloutStatusQuery, rolloutWorkflowId, type RolloutStatus } from '../../lib/rollout.ts';
 import type { ReleaseStatus } from '../../lib/release.ts';
 import { startServingRuntime, type ServingRuntime } from '../../workers/serving-runtime.ts';
 import { startTemporal, startWorkers, tempDir } from '../integration/harness.ts';
@@ -43,7 +43,7 @@ let traffic: Awaited<ReturnType<typeof startTraffic>> | undefined;
 let admin: RuntimeAdminClient;
 
 /** Trains and tags a version of the digits repo with the short plan (and optional tweaks). */
-async function tag(version: string, opts: { trainArgs?: string[]; acceptance?: string; approvalTimeout?: string } = {}) {
+async function tag(version: string, opts: { trainArgs?: string[]; acceptance?: string; approvalTimeout?: string; escalate?: boolean } = {}) {
   await trainAndTag({
     dir: repo,
     tag: version,
@@ -53,7 +53,7 @@ async function tag(version: string, opts: { trainArgs?: string[]; acceptance?: s
       const file = join(dir, 'modelship.yaml');
       let y = await readFile(file, 'utf8');
       y = y.replace('precisions: [fp32, int8]', 'precisions: [fp32]').replace(/int8: \{[^}]*\}\n/, '');
-      y = y.slice(0, y.indexOf('rollout:')) + PLAN.replace('APPROVAL_TIMEOUT', opts.approvalTimeout ?? '10m');
+      y = y.slice(0, y.indexOf('rollout:')) + PLAN.replace('APPROVAL_TIMEOUT', opts.approvalTimeout ?? '10m').replace('action: rollback', `action: ${opts.escalate ? 'escalate' : 'rollback'}`);
       y = y.replace(/val_accuracy >= [0-9.]+/, opts.acceptance ?? 'val_accuracy >= 0.90');
       await writeFile(file, y);
     },
@@ -195,6 +195,33 @@ describe('rollout', () => {
     expect(status.rollout!.decisions.map((d) => d.kind)).toContain('approval-timeout');
     expect(status.rollout!.decisions.at(-1)!.reason).toContain('no decision within 3s; action: rollback');
     expect((await admin.state()).variants.stable?.version).toBe('v1.1.0');
+  });
+
+  it('escalates a late approval, takes approvals by signal, and rolls back on a rejection', async () => {
+    await tag('v1.5.0', { trainArgs: ['--seed', '17'], approvalTimeout: '2s', escalate: true });
+    const stableBefore = (await admin.state()).variants.stable?.version;
+    const r = await startRelease(env.client, { repo, tag: 'v1.5.0' });
+    const rollout = env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId));
+    const escalated = await waitRollout(r.workflowId, (s) => s.decisions.some((d) => d.kind === 'approval-timeout'));
+    expect(escalated.awaiting?.step).toBe(1);
+    expect(String((await rollout.describe()).memo?.summary)).toContain('ESCALATED');
+
+    // A tool that can only signal: a refused signal is recorded, a valid one approves.
+    await rollout.signal(approveSignal, { by: 'mallory', step: 1 });
+    await waitRollout(r.workflowId, (s) => s.decisions.some((d) => d.kind === 'refused-signal'));
+    await rollout.signal(approveSignal, { by: 'alice', step: 1, reason: 'seen the escalation' });
+    await waitRollout(r.workflowId, (s) => s.awaiting?.step === 2, 120_000);
+    await rollout.executeUpdate(rejectUpdate, { args: [{ by: 'bob', step: 2, reason: 'not before the holidays' }] });
+
+    const status = (await r.handle.result()) as ReleaseStatus;
+    expect(status.stage).toBe('rolled-back');
+    const d = status.rollout!.decisions;
+    expect(d.find((x) => x.kind === 'refused-signal')?.reason).toContain('mallory is not an approver');
+    expect(d.find((x) => x.kind === 'approval')).toMatchObject({ by: 'alice', step: 1 });
+    expect(d.find((x) => x.kind === 'rejection')).toMatchObject({ by: 'bob', step: 2, verdict: 'rejected' });
+    expect(d.at(-1)!.reason).toBe('rejected by bob: not before the holidays');
+    expect(d.filter((x) => x.kind === 'approval-timeout')).toHaveLength(1);
+    expect((await admin.state()).variants.stable?.version).toBe(stableBefore);
   });
 
   it('refuses the admin API without the right token', async () => {
