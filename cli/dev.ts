@@ -14,6 +14,7 @@ import { startPrometheus, type RunningPrometheus } from '../activities/metrics/i
 import { CPU_QUEUE } from '../lib/task-queues.ts';
 import { isServerUp, startDevServer, type DevServer } from '../workers/dev-server.ts';
 import { startServingRuntime, type ServingRuntime } from '../workers/serving-runtime.ts';
+import { createGpuWorkers, type GpuWorkers } from '../workers/gpu-worker.ts';
 import { createWorkers, runWorkers } from '../workers/start-workers.ts';
 
 /** A running local stack. */
@@ -23,6 +24,8 @@ export interface DevStack {
   runtime: ServingRuntime;
   /** `prometheus <url>` or `direct scrapes of <runtime>`. */
   metricsSource: string;
+  /** The GPU worker of this stack (with `gpu: true`): its host, queues and description. */
+  gpu?: Omit<GpuWorkers, 'workers'>;
   /** Stops the workers, then what this process started. */
   stop(): Promise<void>;
   /** Resolves when the workers stop. */
@@ -37,10 +40,21 @@ export interface DevPorts {
   prometheus: number;
 }
 
-const DEFAULT_PORTS: DevPorts = { temporal: 7233, ui: 8233, runtime: 8100, prometheus: 9090 };
+/** The ports `modelship dev` uses. */
+export const DEFAULT_PORTS: DevPorts = { temporal: 7233, ui: 8233, runtime: 8100, prometheus: 9090 };
+
+/** What else the stack runs. */
+export interface DevStackOptions {
+  /** Also run a GPU worker (TensorRT steps on `gpu-<arch>` queues) in this process. */
+  gpu?: boolean;
+}
 
 /** Starts (or joins) the dev server, then the runtime, Prometheus and the workers in this process. */
-export async function startDevStack(home = process.env.MODELSHIP_HOME ?? '.modelship', ports: DevPorts = DEFAULT_PORTS): Promise<DevStack> {
+export async function startDevStack(
+  home = process.env.MODELSHIP_HOME ?? '.modelship',
+  ports: DevPorts = DEFAULT_PORTS,
+  options: DevStackOptions = {},
+): Promise<DevStack> {
   const address = `127.0.0.1:${ports.temporal}`;
   const started: { stop(): Promise<void> }[] = [];
   try {
@@ -67,11 +81,17 @@ export async function startDevStack(home = process.env.MODELSHIP_HOME ?? '.model
       runtime: { url: runtime.url, token: (await readFile(runtime.tokenFile, 'utf8')).trim() },
       metrics: { prometheusUrl: prometheus?.url, serveUrl: runtime.url },
     });
+    let gpu: GpuWorkers | undefined;
+    if (options.gpu) {
+      gpu = await createGpuWorkers({ connection, home });
+      workers.push(...gpu.workers);
+    }
     const running = runWorkers(workers);
     return {
       address,
       uiUrl: `http://localhost:${ports.ui}`,
       runtime,
+      ...(gpu ? { gpu: { host: gpu.host, queues: gpu.queues, workerId: gpu.workerId, description: gpu.description } } : {}),
       metricsSource: prometheus ? `prometheus ${prometheus.url}` : `direct scrapes of ${runtime.url}/metrics`,
       running,
       async stop() {
@@ -92,8 +112,10 @@ export function registerDevCommand(program: Command): void {
   program
     .command('dev')
     .description('run the local stack: Temporal dev server (UI :8233), serving runtime (:8100), Prometheus (:9090), control + cpu workers')
-    .action(async () => {
-      const stack = await startDevStack();
+    .option('--gpu', 'also run a GPU worker (TensorRT steps) in the stack')
+    .action(async (opts: { gpu?: boolean }) => {
+      const stack = await startDevStack(undefined, DEFAULT_PORTS, { gpu: Boolean(opts.gpu) });
+      if (stack.gpu) console.log(`GPU worker ${stack.gpu.description}`);
       console.log(`Temporal ${stack.address}, UI ${stack.uiUrl}; runtime ${stack.runtime.url}; metrics: ${stack.metricsSource}. Ctrl-C stops everything.`);
       const stop = () => void stack.stop();
       process.once('SIGINT', stop);

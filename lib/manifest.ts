@@ -118,6 +118,8 @@ const benchmarkSpec = z
     shapes: z.array(z.record(z.string(), z.array(z.int().positive()).min(1))).optional(),
     warmup: z.int().nonnegative().default(10),
     iterations: z.int().positive().default(100),
+    /** TensorRT: time each shape for at least this many seconds too (`trtexec --duration`); default trtexec's 3. */
+    minSeconds: z.int().min(1).max(600).optional(),
   })
   .strict();
 

@@ -121,6 +121,12 @@ export const BuildResultSchema = z.object({
       calibrationSamples: z.int(),
       activationType: z.string(),
       weightType: z.string(),
+      /** `float`: biases stay float (the form TensorRT's parser accepts). Absent in results before TensorRT ran. */
+      biases: z.string().optional(),
+      /** Q/DQ node counts and zero-point types of the written model, checked against TensorRT's rules. */
+      qdq: z
+        .object({ quantizeLinear: z.int(), dequantizeLinear: z.int(), zeroPointTypes: z.record(z.string(), z.int()) })
+        .optional(),
       quantizedOnnx: FileDigestSchema,
     })
     .optional(),

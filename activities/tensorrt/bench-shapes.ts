@@ -1,6 +1,6 @@
 /**
- * The shapes a TensorRT benchmark times: `benchmark.shapes`, or each input's min, opt and max
- * profile shape (as the toolkit's bench does for ONNX Runtime).
+ * The shapes a TensorRT benchmark times: `benchmark.shapes`, or each input's min, opt, max and mid
+ * (halfway between min and max) profile shape, as the toolkit's bench does for ONNX Runtime.
  *
  * @module
  */
@@ -13,8 +13,10 @@ export type ShapeMap = Record<string, number[]>;
 export function benchShapes(manifest: Pick<Manifest, 'inputs' | 'benchmark'>): ShapeMap[] {
   if (manifest.benchmark.shapes?.length) return manifest.benchmark.shapes.map((s) => ({ ...s }));
   const out: ShapeMap[] = [];
-  for (const k of ['min', 'opt', 'max'] as const) {
-    const shape = Object.fromEntries(manifest.inputs.map((i) => [i.name, i.dims.map((d) => (typeof d === 'number' ? d : d[k]))]));
+  for (const k of ['min', 'opt', 'max', 'mid'] as const) {
+    const at = (d: (typeof manifest.inputs)[number]['dims'][number]) =>
+      typeof d === 'number' ? d : k === 'mid' ? Math.floor((d.min + d.max) / 2) : d[k];
+    const shape = Object.fromEntries(manifest.inputs.map((i) => [i.name, i.dims.map(at)]));
     if (!out.some((s) => JSON.stringify(s) === JSON.stringify(shape))) out.push(shape);
   }
   return out;

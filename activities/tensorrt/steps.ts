@@ -93,6 +93,14 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
           { repoDir, manifest, onnxPath: exportedOnnx, backend: 'tensorrt', precision: 'int8', outDir },
           { onProgress: hb.onProgress, keepAlive: hb.keepAlive, signal: hb.ctx.cancellationSignal },
         );
+        if (!prepared.quantization?.qdq || prepared.quantization.qdq.quantizeLinear === 0) {
+          // Never `--int8` on a model without Q/DQ: trtexec would calibrate it on random data.
+          throw ApplicationFailure.create({
+            type: ErrorType.BadInput,
+            nonRetryable: true,
+            message: `the toolkit's INT8 model for ${input.target.name} has no Q/DQ nodes; refusing to build INT8 without them (trtexec would calibrate on random data)`,
+          });
+        }
         onnxPath = prepared.engine.path;
         onnxSha256 = prepared.engine.sha256;
         quantization = prepared.quantization;
@@ -107,6 +115,7 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
           enginePath,
           inputs: manifest.inputs,
           precision: input.precision,
+          onnxIsQdq: input.precision === 'int8',
           version: host.tensorrt,
           workspaceMiB,
           timingCachePath,
@@ -250,6 +259,7 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
             inputs: manifest.inputs,
             shape,
             iterations: manifest.benchmark.iterations,
+            ...(manifest.benchmark.minSeconds !== undefined ? { durationS: manifest.benchmark.minSeconds } : {}),
             timesPath,
             executable: trtexecPath,
           });

@@ -20,9 +20,10 @@ import { Client, Connection } from '@temporalio/client';
 import type { ReleaseStatus } from '../../lib/release.ts';
 import { approveUpdate, rolloutWorkflowId } from '../../lib/rollout.ts';
 import { workflowUiUrl } from '../connection.ts';
-import { startDevStack } from '../dev.ts';
+import { DEFAULT_PORTS, startDevStack, type DevStack } from '../dev.ts';
 import { startRelease } from '../release/start-release.ts';
 import { formatDecision, watchRelease } from '../release/watch.ts';
+import { withGpuTarget } from './gpu-manifest.ts';
 import { trainAndTag } from './prepare-repo.ts';
 import { startTraffic } from './traffic.ts';
 
@@ -32,13 +33,24 @@ export interface DemoOptions {
   keepRunning: boolean;
   /** Stop after the first release is packaged and promoted. */
   short: boolean;
+  /**
+   * On a GPU host: run a GPU worker too, add a TensorRT target (fp32, fp16, int8) to the manifest
+   * and serve its fp16 engine, so the shadow, canary and rollback run on TensorRT.
+   */
+  gpu?: boolean;
+  /** A stack started by the caller (left running afterwards); default: the demo starts its own. */
+  stack?: DevStack;
 }
 
 /** Approvers the demo acts as, taking turns, as people would. */
 const APPROVERS = ['alice', 'bob'];
 
-async function release(client: Client, repo: string, tag: string): Promise<ReleaseStatus> {
-  const r = await startRelease(client, { repo, tag, requestedBy: 'demo' });
+/**
+ * Starts (or finds) the release of `tag`, prints its steps and decisions, approves each waiting
+ * rollout step as alice or bob, and resolves with the final status.
+ */
+export async function releaseAndApprove(client: Client, repo: string, tag: string, options: { rollout?: boolean } = {}): Promise<ReleaseStatus> {
+  const r = await startRelease(client, { repo, tag, requestedBy: 'demo', ...options });
   console.log(`\n== ${r.workflowId} (${r.started ? 'started' : 'found'})\n   UI: ${workflowUiUrl(r.workflowId)}`);
   let turn = 0;
   await watchRelease(client, r.handle, {
@@ -59,17 +71,31 @@ async function release(client: Client, repo: string, tag: string): Promise<Relea
 }
 
 /** Runs the demo; resolves with the final status of each release. */
-export async function runDemo({ home, keepRunning, short }: DemoOptions): Promise<ReleaseStatus[]> {
-  const stack = await startDevStack(home);
+export async function runDemo({ home, keepRunning, short, gpu = false, stack: given }: DemoOptions): Promise<ReleaseStatus[]> {
+  const stack = given ?? (await startDevStack(home, DEFAULT_PORTS, { gpu }));
   console.log(`Temporal dev server ${stack.address} (UI ${stack.uiUrl}); serving runtime ${stack.runtime.url}; metrics: ${stack.metricsSource}`);
+  const arch = stack.gpu?.host.arch;
+  if (gpu && !arch) throw new Error('demo --gpu: the stack has no GPU worker (start it with the gpu option)');
+  if (stack.gpu) console.log(`GPU worker ${stack.gpu.description}`);
   const results: ReleaseStatus[] = [];
   const connection = await Connection.connect({ address: stack.address });
   const client = new Client({ connection });
   const repo = resolve(home, 'demo', 'digits');
   let traffic: Awaited<ReturnType<typeof startTraffic>> | undefined;
   try {
-    await trainAndTag({ dir: repo, tag: 'v1.0.0' });
-    const first = await release(client, repo, 'v1.0.0');
+    await trainAndTag({
+      dir: repo,
+      tag: 'v1.0.0',
+      ...(gpu && arch
+        ? {
+            prepare: async (dir: string) => {
+              const file = join(dir, 'modelship.yaml');
+              await writeFile(file, withGpuTarget(await readFile(file, 'utf8'), arch));
+            },
+          }
+        : {}),
+    });
+    const first = await releaseAndApprove(client, repo, 'v1.0.0');
     results.push(first);
     for (const p of first.packages) {
       const meta = JSON.parse(await readFile(join(fileURLToPath(p.uri), 'metadata.json'), 'utf8')) as { parity: { verdict: string; samples: number; stats: { maxAbs: number; top1?: { rate: number } } } };
@@ -81,7 +107,7 @@ export async function runDemo({ home, keepRunning, short }: DemoOptions): Promis
       console.log(`\ntraffic: replaying the held-out digits at 80 requests/s with labels (log ${join(home, 'demo', 'traffic.log')})`);
 
       await trainAndTag({ dir: repo, tag: 'v1.1.0', trainArgs: ['--epochs', '20', '--seed', '7'] });
-      results.push(await release(client, repo, 'v1.1.0'));
+      results.push(await releaseAndApprove(client, repo, 'v1.1.0'));
 
       await trainAndTag({
         dir: repo,
@@ -93,7 +119,7 @@ export async function runDemo({ home, keepRunning, short }: DemoOptions): Promis
           await writeFile(file, (await readFile(file, 'utf8')).replace(/val_accuracy >= [0-9.]+/, 'val_accuracy >= 0.05'));
         },
       });
-      results.push(await release(client, repo, 'v1.2.0'));
+      results.push(await releaseAndApprove(client, repo, 'v1.2.0'));
     }
 
     console.log('\n== What happened, from the decision records');
@@ -113,7 +139,7 @@ export async function runDemo({ home, keepRunning, short }: DemoOptions): Promis
   } finally {
     await traffic?.stop();
     await connection.close();
-    if (!keepRunning) await stack.stop();
+    if (!keepRunning && !given) await stack.stop();
   }
 }
 
@@ -124,8 +150,9 @@ export function registerDemoCommand(program: Command): void {
     .description('the main job: dev stack; digits v1.0.0 released and promoted; v1.1.0 through shadow and canary; a bad v1.2.0 rolled back')
     .option('--keep-running', 'leave the dev server, workers and runtime running afterwards (UI on :8233)')
     .option('--short', 'stop after v1.0.0 is packaged and promoted')
+    .option('--gpu', 'on a GPU host with TensorRT: add a TensorRT target (fp32, fp16, int8) and serve its fp16 engine')
     .option('--home <dir>', 'where the dev stack keeps its state (default $MODELSHIP_HOME or .modelship)', process.env.MODELSHIP_HOME ?? '.modelship')
-    .action(async (opts: { keepRunning?: boolean; home: string; short?: boolean }) => {
-      await runDemo({ home: opts.home, keepRunning: Boolean(opts.keepRunning), short: Boolean(opts.short) });
+    .action(async (opts: { keepRunning?: boolean; home: string; short?: boolean; gpu?: boolean }) => {
+      await runDemo({ home: opts.home, keepRunning: Boolean(opts.keepRunning), short: Boolean(opts.short), gpu: Boolean(opts.gpu) });
     });
 }

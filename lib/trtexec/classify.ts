@@ -20,6 +20,8 @@ export const TrtexecFailureClass = {
   ShapeMismatch: 'shape-mismatch',
   /** trtexec rejected its arguments (a flag this version does not have). Not retryable. */
   InvalidArguments: 'invalid-arguments',
+  /** The parser refused the Q/DQ (INT8) form: UINT8 zero points, quantized biases. Not retryable. */
+  UnsupportedQuantization: 'unsupported-quantization',
   /** The ONNX could not be parsed for another reason. Not retryable. */
   OnnxParse: 'onnx-parse',
   /** The process ended without `&&&& PASSED/FAILED` (assert, signal, kill). Infrastructure; retryable. */
@@ -121,6 +123,23 @@ const RULES: readonly Rule[] = [
     advice:
       'trtexec rejected an argument: the command was built for a different TensorRT version (e.g. --workspace/--explicitBatch/--buildOnly on 10.x, ' +
       '--fp16/--int8 on 11.x). Check the detected version and rebuild the command.',
+  },
+  {
+    // TensorRT 10.6 on an H200, on ONNX Runtime's default QDQ output: "While parsing node number 0
+    // [DequantizeLinear -> "conv1.bias"]", "only activation types allowed as input to this layer",
+    // "TensorRT doesn't support QuantizeLinear/DequantizeLinear with UINT8 zero_point".
+    cls: TrtexecFailureClass.UnsupportedQuantization,
+    patterns: [
+      /(?:QuantizeLinear|DequantizeLinear).*UINT8 zero_?point/i,
+      /only activation types allowed as input to this layer/i,
+      /While parsing node number \d+ \[(?:Dequantize|Quantize)Linear/,
+    ],
+    retryable: false,
+    errorType: ErrorType.BadInput,
+    advice:
+      "TensorRT's ONNX parser refused the INT8 (Q/DQ) model: it needs symmetric INT8 zero points (no UINT8), INT8 weights or Q/DQ pairs on float weights, " +
+      "and float biases. modelship's own quantizer writes that form; a model quantized elsewhere must be re-quantized that way (the opset is not the cause). " +
+      'Or drop int8 from the target (or put fp16 after it on a ladder).',
   },
   {
     cls: TrtexecFailureClass.OnnxParse,

@@ -1,8 +1,10 @@
 """Static INT8 quantization to QDQ ONNX with ONNX Runtime's tools, calibrated on manifest data.
 
-QDQ with symmetric INT8 activations and symmetric per-channel INT8 weights is the explicit-
-quantization form TensorRT consumes, and ONNX Runtime runs it (fusing QDQ pairs into integer
-kernels) on CPU.
+QDQ with symmetric INT8 activations, symmetric per-channel INT8 weights and float biases is the
+explicit-quantization form TensorRT's ONNX parser accepts (see :mod:`.qdq_form`, checked after every
+quantization), and ONNX Runtime runs the same model on CPU. ONNX Runtime's default quantizes biases
+to INT32 behind a DequantizeLinear, which TensorRT 10 refuses ("only activation types allowed as
+input to this layer"): biases stay float here.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ SETTINGS: dict[str, Any] = {
     "activationType": "QInt8",
     "weightType": "QInt8",
     "perChannel": True,
+    "biases": "float",
 }
 
 
@@ -82,7 +85,7 @@ def quantize(src: Path, dst: Path, data: Dataset, batch: int, log: BuildLog) -> 
         weight_type=QuantType.QInt8,
         per_channel=True,
         calibrate_method=CalibrationMethod.MinMax,
-        extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
+        extra_options={"ActivationSymmetric": True, "WeightSymmetric": True, "QuantizeBias": False},
     )
 
 

@@ -105,3 +105,79 @@ def test_compat_ampere_plus_runs_on_newer_gpus_and_a_missing_lock_is_refused():
     check_tensorrt_compat({**LOCK, "hardwareCompatibility": "ampere+"}, {"tensorrt": "10.16.1", "computeCapability": "8.9", "arch": "sm89"})
     with pytest.raises(PackageError, match="must record the TensorRT version"):
         check_tensorrt_compat(None, {"tensorrt": "10.16.1", "computeCapability": "9.0"})
+
+
+def test_int8_qdq_model_is_in_the_form_tensorrt_parses(toolkit, repo, manifest, exported, tmp_path):
+    """The QDQ model both int8 engines come from: INT8 zero points (all 0), float biases, Q/DQ present."""
+    from modelship_toolkit.qdq_form import BIAS_INPUT, tensorrt_qdq_problems
+
+    code, r = toolkit("build", build_request(repo, manifest, exported, "int8", tmp_path / "out"))
+    assert code == 0, r
+    model = onnx.load(r["engine"]["path"])
+    assert tensorrt_qdq_problems(model) == []
+    inits = {t.name: t for t in model.graph.initializer}
+    dq_out = {n.output[0] for n in model.graph.node if n.op_type == "DequantizeLinear"}
+    for node in model.graph.node:
+        if node.op_type in ("QuantizeLinear", "DequantizeLinear"):
+            assert inits[node.input[2]].data_type == onnx.TensorProto.INT8, node.name
+        if node.op_type in BIAS_INPUT and len(node.input) > 2:
+            assert node.input[2] not in dq_out and node.input[2] in inits, f"{node.name}: bias must be a float initializer"
+            assert inits[node.input[2]].data_type == onnx.TensorProto.FLOAT
+    q = r["quantization"]
+    assert q["biases"] == "float" and q["qdq"]["quantizeLinear"] > 0 and set(q["qdq"]["zeroPointTypes"]) == {"INT8"}
+
+
+def test_onnxruntime_default_qdq_is_named_for_what_tensorrt_refuses(repo, exported, tmp_path):
+    """ONNX Runtime's quantizer defaults (UINT8 activations, INT32 biases): what TensorRT 10.6 refused on the H200."""
+    import numpy as np
+    from onnxruntime.quantization import QuantFormat, quantize_static
+
+    from modelship_toolkit.qdq_form import tensorrt_qdq_problems
+
+    x = np.load(repo / "data" / "heldout.npz")["x"][:64].astype(np.float32)
+
+    class Reader:
+        def __init__(self):
+            self.it = iter([{"input": x[i : i + 32]} for i in range(0, 64, 32)])
+
+        def get_next(self):
+            return next(self.it, None)
+
+    dst = tmp_path / "default.qdq.onnx"
+    quantize_static(exported["onnx"]["path"], str(dst), Reader(), quant_format=QuantFormat.QDQ)
+    problems = tensorrt_qdq_problems(onnx.load(str(dst)))
+    assert any("bias comes from DequantizeLinear" in p for p in problems), problems
+    assert any("zero point is INT32" in p for p in problems), problems
+    assert tensorrt_qdq_problems(onnx.load(exported["onnx"]["path"])) == [
+        "no QuantizeLinear/DequantizeLinear nodes: this is not an explicitly quantized model"
+    ]
+
+
+def test_qdq_form_names_uint8_missing_and_asymmetric_zero_points():
+    """A hand-made graph with each zero-point mistake TensorRT refuses."""
+    from onnx import TensorProto, helper
+
+    from modelship_toolkit.qdq_form import tensorrt_qdq_problems
+
+    def zp(name, dtype, value):
+        return helper.make_tensor(name, dtype, [], [value])
+
+    scale = helper.make_tensor("s", TensorProto.FLOAT, [], [0.1])
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "zu8"], ["q1"], name="q_uint8"),
+        helper.make_node("DequantizeLinear", ["q1", "s", "zu8"], ["d1"], name="dq_uint8"),
+        helper.make_node("QuantizeLinear", ["d1", "s"], ["q2"], name="q_missing"),
+        helper.make_node("DequantizeLinear", ["q2", "s"], ["d2"], name="dq_missing"),
+        helper.make_node("QuantizeLinear", ["d2", "s", "zi8"], ["q3"], name="q_asym"),
+        helper.make_node("DequantizeLinear", ["q3", "s", "zi8"], ["y"], name="dq_asym"),
+    ]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+        initializer=[scale, zp("zu8", TensorProto.UINT8, 128), zp("zi8", TensorProto.INT8, 3)],
+    )
+    problems = tensorrt_qdq_problems(helper.make_model(graph))
+    assert [p.split(":")[0] for p in problems] == [
+        "QuantizeLinear q_uint8", "DequantizeLinear dq_uint8", "QuantizeLinear q_missing", "DequantizeLinear dq_missing",
+        "QuantizeLinear q_asym", "DequantizeLinear dq_asym",
+    ]
+    assert "UINT8" in problems[0] and "defaults to UINT8" in problems[2] and "asymmetric" in problems[4]

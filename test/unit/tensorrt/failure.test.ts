@@ -72,9 +72,21 @@ describe('progress and queues', () => {
     expect(gpuQueues({ arch: 'sm90', tensorrt: v })).toEqual(['gpu-sm90-trt10.16', 'gpu-sm90']);
   });
 
-  it('times min, opt and max shapes unless the manifest names them', () => {
+  it('times min, opt, max and mid shapes unless the manifest names them', () => {
     const inputs = [{ name: 'input', dtype: 'float32' as const, dims: [{ name: 'batch', min: 1, opt: 32, max: 256 }, 1, 8, 8] }];
-    expect(benchShapes({ inputs, benchmark: { warmup: 1, iterations: 1 } })).toEqual([{ input: [1, 1, 8, 8] }, { input: [32, 1, 8, 8] }, { input: [256, 1, 8, 8] }]);
+    expect(benchShapes({ inputs, benchmark: { warmup: 1, iterations: 1 } })).toEqual([
+      { input: [1, 1, 8, 8] },
+      { input: [32, 1, 8, 8] },
+      { input: [256, 1, 8, 8] },
+      { input: [128, 1, 8, 8] },
+    ]);
+    // Every dynamic dim at its midpoint; a mid equal to another point is timed once.
+    const image = [{ name: 'image', dtype: 'float32' as const, dims: [{ name: 'b', min: 1, opt: 32, max: 64 }, 3, { name: 'h', min: 160, opt: 224, max: 288 }, { name: 'w', min: 160, opt: 224, max: 288 }] }];
+    expect(benchShapes({ inputs: image, benchmark: { warmup: 1, iterations: 1 } }).map((s) => s.image)).toEqual([
+      [1, 3, 160, 160],
+      [32, 3, 224, 224],
+      [64, 3, 288, 288],
+    ]);
     expect(benchShapes({ inputs, benchmark: { warmup: 1, iterations: 1, shapes: [{ input: [4, 1, 8, 8] }] } })).toEqual([{ input: [4, 1, 8, 8] }]);
   });
 });

@@ -59,6 +59,10 @@ describe('classifyTrtexecFailure rules', () => {
     ['[TRT] IExecutionContext::setInputShape: Error Code 3: API Usage Error (Parameter check failed, condition: satisfyProfile)', 'shape-mismatch', false],
     ['Static model does not take explicit shapes since the shape of inference tensors will be determined by the model itself', 'shape-mismatch', false],
     ['Unknown option: --workspace 4096', 'invalid-arguments', false],
+    // TensorRT 10.6 on an H200 refusing ONNX Runtime's default QDQ output (the first real run).
+    ['[TRT] ModelImporter.cpp:946: While parsing node number 0 [DequantizeLinear -> "conv1.bias"]:', 'unsupported-quantization', false],
+    ['[TRT] conv1.bias_DequantizeLinear: only activation types allowed as input to this layer.', 'unsupported-quantization', false],
+    ["[TRT] TensorRT doesn't support QuantizeLinear/DequantizeLinear with UINT8 zero_point", 'unsupported-quantization', false],
     ['Failed to parse onnx file', 'onnx-parse', false],
     ['Something nobody has seen', 'unknown', false],
   ] as const)('%s → %s', (line, cls, retryable) => {
@@ -67,6 +71,13 @@ describe('classifyTrtexecFailure rules', () => {
     expect(f.class).toBe(cls);
     expect(f.retryable).toBe(retryable);
     expect(f.evidence).toBe(line);
+  });
+
+  it('blames the Q/DQ form, never the opset, when the parser refuses an INT8 model', () => {
+    const text = failed('[TRT] ModelImporter.cpp:946: While parsing node number 0 [DequantizeLinear -> "conv1.bias"]:', 'Failed to parse onnx file');
+    const f = classifyTrtexecFailure(parseTrtexecLog(text), text)!;
+    expect(f.advice).toMatch(/float biases/);
+    expect(f.advice).toMatch(/opset is not the cause/);
   });
 
   it('does not read normal info lines as evidence', () => {

@@ -25,6 +25,7 @@ const base = (version: string, precision: Precision, inputs: Inputs) => ({
   precision,
   version: v(version),
   workspaceMiB: 4096,
+  ...(precision === 'int8' ? { onnxIsQdq: true } : {}),
 });
 
 /** Expected precision flags for an FP32 ONNX (int8: a Q/DQ ONNX); `'throws'` when the version cannot. */
@@ -97,11 +98,22 @@ describe('buildTrtexecCommand: options', () => {
     expect(() => buildTrtexecCommand(base('11.0.0', 'fp16', STATIC))).toThrow(/autocast/);
   });
 
+  it('refuses INT8 from a model without Q/DQ and without a calibration cache, on every version (trtexec would calibrate on random data)', () => {
+    for (const version of Object.keys(PRECISION_TABLE)) {
+      for (const shapes of [DYNAMIC, STATIC]) {
+        expect(() => buildTrtexecCommand({ ...base(version, 'int8', shapes), onnxIsQdq: false }), version).toThrow(/random data/);
+        const { onnxIsQdq: _, ...undeclared } = base(version, 'int8', shapes) as ReturnType<typeof base> & { onnxIsQdq?: boolean };
+        expect(() => buildTrtexecCommand(undeclared), version).toThrow(/random data/);
+      }
+    }
+  });
+
   it('uses --calib only for implicit calibration on TensorRT < 10', () => {
-    const cmd = buildTrtexecCommand({ ...base('8.6.1', 'int8', DYNAMIC), int8CalibrationCache: 'calib.cache' });
+    const cmd = buildTrtexecCommand({ ...base('8.6.1', 'int8', DYNAMIC), onnxIsQdq: false, int8CalibrationCache: 'calib.cache' });
     expect(cmd.args).toContain('--int8');
     expect(cmd.args).toContain('--calib=calib.cache');
-    expect(() => buildTrtexecCommand({ ...base('10.0.1', 'int8', DYNAMIC), int8CalibrationCache: 'calib.cache' })).toThrow(/explicit quantization|Q\/DQ/);
+    expect(() => buildTrtexecCommand({ ...base('10.0.1', 'int8', DYNAMIC), onnxIsQdq: false, int8CalibrationCache: 'calib.cache' })).toThrow(/explicit quantization|Q\/DQ/);
+    expect(() => buildTrtexecCommand({ ...base('8.6.1', 'int8', DYNAMIC), int8CalibrationCache: 'calib.cache' })).toThrow(/carries its scales/);
     expect(() => buildTrtexecCommand({ ...base('8.6.1', 'fp16', DYNAMIC), int8CalibrationCache: 'calib.cache' })).toThrow(UserError);
   });
 

@@ -19,10 +19,10 @@ BENCH_SEED = 0
 
 
 def bench_shapes(manifest: dict[str, Any]) -> list[ShapeMap]:
-    """Returns ``benchmark.shapes``, or the min, opt and max shapes when it is not set."""
+    """Returns ``benchmark.shapes``, or the min, opt, max and mid shapes when it is not set."""
     shapes = manifest["benchmark"].get("shapes")
     if not shapes:
-        return coverage_shapes(manifest, ("min", "opt", "max"))
+        return coverage_shapes(manifest)
     names = {spec["name"] for spec in manifest["inputs"]}
     for i, shape in enumerate(shapes):
         missing = names - set(shape)

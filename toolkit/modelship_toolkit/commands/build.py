@@ -11,6 +11,7 @@ from typing import Any
 import onnx
 
 from .. import progress, quantize
+from ..qdq_form import qdq_census, tensorrt_qdq_problems
 from ..buildlog import BuildLog
 from ..data import load_npz
 from ..errors import BadInput
@@ -65,13 +66,37 @@ def _int8(request: dict[str, Any], src: Path, dst: Path, work: Path, log: BuildL
     finally:
         if pre != src:
             pre.unlink(missing_ok=True)
+    census = _check_qdq_form(dst, log)
     return {
         "method": quantize.SETTINGS["method"],
         "symmetric": quantize.SETTINGS["symmetric"],
         "calibrationSamples": len(subset),
         "activationType": quantize.SETTINGS["activationType"],
         "weightType": quantize.SETTINGS["weightType"],
+        "biases": quantize.SETTINGS["biases"],
+        "qdq": {
+            "quantizeLinear": census["QuantizeLinear"],
+            "dequantizeLinear": census["DequantizeLinear"],
+            "zeroPointTypes": census["zeroPointTypes"],
+        },
     }
+
+
+def _check_qdq_form(path: Path, log: BuildLog) -> dict[str, Any]:
+    """Refuses a QDQ model TensorRT would not build as INT8 (the same model feeds ONNX Runtime and TensorRT)."""
+    model = onnx.load(str(path))
+    census = qdq_census(model)
+    log(f"QDQ form: {census}")
+    problems = tensorrt_qdq_problems(model)
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise BadInput(
+            f"the INT8 model is not in the QDQ form TensorRT builds from: {shown}",
+            field="precision",
+            hint="the model may have no operator ONNX Runtime quantizes (Conv, MatMul, Gemm, ...); drop int8 from the target's precisions",
+            type="UnsupportedQuantization",
+        )
+    return census
 
 
 def _result(engine: dict[str, Any], backend: str, precision: str, log_path: Path, vers: dict[str, Any],
