@@ -203,7 +203,7 @@ async function saveReports(from: string, dir: string): Promise<void> {
   const skip = /(^|\/)(node_modules|results|temporal\.db|prometheus|demo\/digits|repos)(\/|$)/;
   for (const file of await walk(from)) {
     const rel = relative(from, file);
-    if (!keep.test(rel) || skip.test(rel) || (await stat(file)).size > 4 * 2 ** 20) continue;
+    if (!keep.test(rel) || skip.test(rel) || (await stat(file)).size > 2 * 2 ** 20) continue;
     await mkdir(join(dir, rel, '..'), { recursive: true });
     await cp(file, join(dir, rel));
   }
