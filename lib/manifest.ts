@@ -164,6 +164,12 @@ const rolloutSpec = z
       .strict()
       .optional(),
     canary: z.array(canaryStep).min(1),
+    /**
+     * The longest a shadow or canary step may bake while its traffic is too little to judge
+     * (each extension waits one analysis interval); then the rollout rolls back, saying how many
+     * requests were missing. Default: the step's bake plus 10 analysis intervals.
+     */
+    maxBake: DurationString.optional(),
     analysis: z
       .object({
         interval: DurationString.default('30s'),

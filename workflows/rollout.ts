@@ -12,6 +12,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -45,7 +46,11 @@ import { failureMessage } from './step-tracker.ts';
 const runtime = proxyActivities<RolloutActivities>({ startToCloseTimeout: '5m', retry: RETRY });
 const analysis = proxyActivities<AnalysisActivities>({ startToCloseTimeout: '5m', retry: RETRY });
 
-/** Most bake extensions for too little traffic before the rollout gives up and rolls back. */
+/**
+ * Most bake extensions for too little traffic before the rollout gives up and rolls back; with
+ * whole-interval extensions, the default `rollout.maxBake` is the step's bake plus this many
+ * analysis intervals.
+ */
 const MAX_EXTENSIONS = 10;
 
 /** Parses a manifest duration (`30s`, `10m`, …) to milliseconds. */
@@ -164,12 +169,18 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
    */
   const bakeWithAnalysis = async (mode: 'shadow' | 'canary', bake: string, step: number, weight: number, stableVersion: string, windowFrom?: number) => {
     const interval = durationMs(plan.analysis.interval);
+    const bakeMs = durationMs(bake);
     const started = Date.now();
     const from = windowFrom ?? started;
+    // Before this patch an extension after the bake lasted 1 s, so ten of them ended a 1% canary
+    // seconds before its traffic would have sufficed (seen on a loaded 2-core machine and on the H200).
+    const wholeIntervals = patched('bake-extends-by-whole-intervals');
+    const maxBakeMs = plan.maxBake ? Math.max(bakeMs, durationMs(plan.maxBake)) : bakeMs + MAX_EXTENSIONS * interval;
     let extensions = 0;
     let last: AnalysisResult | undefined;
     for (;;) {
-      await pause(Math.min(interval, Math.max(1000, started + durationMs(bake) - Date.now())));
+      const remaining = started + bakeMs - Date.now();
+      await pause(wholeIntervals ? (remaining > 0 ? Math.min(interval, remaining) : interval) : Math.min(interval, Math.max(1000, remaining)));
       last = await analysis.analyzeCanary({
         model: input.model,
         stableVersion,
@@ -183,9 +194,18 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
         const failed = last.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.check} ${c.detail ?? ''}`.trim());
         throw new RollbackRequested(`${mode} analysis failed at ${weight}%: ${failed.join('; ')}`);
       }
-      const baked = Date.now() - started >= durationMs(bake);
+      const baked = Date.now() - started >= bakeMs;
       if (!baked) continue;
       if (last.verdict === 'pass') return;
+      if (wholeIntervals) {
+        if (Date.now() - started + interval > maxBakeMs) {
+          const traffic = last.checks.find((c) => c.check === 'traffic' && c.verdict === 'inconclusive');
+          throw new RollbackRequested(
+            `too little traffic to judge ${mode} at ${weight}% within maxBake ${Math.round(maxBakeMs / 1000)} s${traffic?.detail ? ` (${traffic.detail})` : ''}`,
+          );
+        }
+        continue;
+      }
       if (++extensions > MAX_EXTENSIONS) throw new RollbackRequested(`too little traffic to judge ${mode} at ${weight}% after ${extensions - 1} extensions`);
     }
   };

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
+import type { Precision } from '../../lib/manifest.ts';
 import type { ReleaseStatus } from '../../lib/release.ts';
 import { approveUpdate, rolloutWorkflowId } from '../../lib/rollout.ts';
 import { workflowUiUrl } from '../connection.ts';
@@ -38,6 +39,8 @@ export interface DemoOptions {
    * and serve its fp16 engine, so the shadow, canary and rollback run on TensorRT.
    */
   gpu?: boolean;
+  /** With `gpu`: the TensorRT target's precisions (default fp32, fp16, int8; fp16 is served). */
+  gpuPrecisions?: Precision[];
   /** A stack started by the caller (left running afterwards); default: the demo starts its own. */
   stack?: DevStack;
 }
@@ -71,7 +74,7 @@ export async function releaseAndApprove(client: Client, repo: string, tag: strin
 }
 
 /** Runs the demo; resolves with the final status of each release. */
-export async function runDemo({ home, keepRunning, short, gpu = false, stack: given }: DemoOptions): Promise<ReleaseStatus[]> {
+export async function runDemo({ home, keepRunning, short, gpu = false, gpuPrecisions, stack: given }: DemoOptions): Promise<ReleaseStatus[]> {
   const stack = given ?? (await startDevStack(home, DEFAULT_PORTS, { gpu }));
   console.log(`Temporal dev server ${stack.address} (UI ${stack.uiUrl}); serving runtime ${stack.runtime.url}; metrics: ${stack.metricsSource}`);
   const arch = stack.gpu?.host.arch;
@@ -90,7 +93,7 @@ export async function runDemo({ home, keepRunning, short, gpu = false, stack: gi
         ? {
             prepare: async (dir: string) => {
               const file = join(dir, 'modelship.yaml');
-              await writeFile(file, withGpuTarget(await readFile(file, 'utf8'), arch));
+              await writeFile(file, withGpuTarget(await readFile(file, 'utf8'), arch, gpuPrecisions));
             },
           }
         : {}),

@@ -56,7 +56,7 @@ const EMPTY_SHADOW = (stableVersion: string, shadowVersion: string): ShadowCount
 /** Runs the checks of `mode` on one window's observation and decides. */
 export function analyzeWindow(obs: WindowObservation, opts: AnalyzeOptions): AnalysisResult {
   const thresholds = AnalysisThresholdsSchema.parse(opts.thresholds);
-  const ctx = checkContext(thresholds, obs.queries);
+  const ctx = checkContext(thresholds, obs.queries, (Date.parse(obs.window.end) - Date.parse(obs.window.start)) / 1000);
   let checks: CheckRecord[];
   if (opts.mode === 'canary') {
     checks = [

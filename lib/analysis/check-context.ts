@@ -15,11 +15,19 @@ export interface CheckContext {
   alpha: number;
   /** The query behind each quantity (see {@link WindowObservation.queries}). */
   queries: Readonly<Record<string, string>>;
+  /** Length of the observed window in seconds, when known (rates and time-to-enough-traffic). */
+  windowSeconds?: number;
 }
 
-/** The context for `thresholds` and the queries of a window. */
-export function checkContext(thresholds: AnalysisThresholds, queries: Readonly<Record<string, string>> = {}): CheckContext {
-  return { thresholds, z: normalQuantile(thresholds.confidence), alpha: 1 - thresholds.confidence, queries };
+/** The context for `thresholds`, the queries of a window and its length. */
+export function checkContext(thresholds: AnalysisThresholds, queries: Readonly<Record<string, string>> = {}, windowSeconds?: number): CheckContext {
+  return {
+    thresholds,
+    z: normalQuantile(thresholds.confidence),
+    alpha: 1 - thresholds.confidence,
+    queries,
+    ...(windowSeconds !== undefined && windowSeconds > 0 ? { windowSeconds } : {}),
+  };
 }
 
 /** The query recorded for a quantity, or `unknown`. */

@@ -27,9 +27,10 @@ const readJson = async (path: string): Promise<Record<string, unknown> | undefin
 export async function packageSummary(dir: string): Promise<PackageSummary> {
   const metadata = (await readJson(join(dir, 'metadata.json'))) ?? {};
   const build = (await readJson(join(dir, 'build.json'))) ?? {};
-  const parity = ParityReportSchema.parse(await readJson(join(dir, 'parity.json')));
+  // Packages keep the reports as the steps wrote them; read the fields, not the whole contract.
+  const parity = ParityReportSchema.pick({ backend: true, precision: true, samples: true, stats: true, verdict: true, devices: true }).parse(await readJson(join(dir, 'parity.json')));
   const benchJson = await readJson(join(dir, 'bench.json'));
-  const bench = benchJson ? BenchReportSchema.parse(benchJson) : undefined;
+  const bench = benchJson ? BenchReportSchema.pick({ shapes: true, peakMemoryBytes: true, gpu: true }).parse(benchJson) : undefined;
   const trtexec = build.trtexec as { buildSeconds?: number | null } | undefined;
   const cache = build.cache as { hit?: boolean } | undefined;
   const engine = build.engine as { bytes?: number } | undefined;

@@ -81,3 +81,36 @@ def test_opset_beyond_this_torch_is_bad_input(toolkit, repo, manifest, tmp_path)
     code, result = toolkit("export", base_request(repo, manifest, outDir=str(tmp_path / "o")))
     assert code == 2 and result["error"]["field"] == "manifest.export.opset"
     assert not list((tmp_path / "o").iterdir())
+
+
+def test_same_checkpoint_from_another_folder_exports_the_same_bytes(toolkit, repo, manifest, exported, tmp_path):
+    """A re-release unpacks the source elsewhere; the ONNX (and so the engine-cache key) must not change."""
+    import shutil
+
+    moved = tmp_path / "elsewhere" / "repo"
+    shutil.copytree(repo, moved)
+    code, again = toolkit("export", base_request(moved, manifest, outDir=str(tmp_path / "out")))
+    assert code == 0, again
+    assert again["onnx"]["sha256"] == exported["onnx"]["sha256"]
+    assert any("provenance stripped" in c for c in again["checks"])
+
+
+def test_export_provenance_is_stripped_from_nodes_subgraphs_and_functions():
+    """What the dynamo exporter records per node (stack traces with the worker's paths) is removed."""
+    from onnx import TensorProto, helper
+
+    from modelship_toolkit.onnx_provenance import strip_export_provenance
+
+    def node(name):
+        n = helper.make_node("Identity", ["x"], ["y"], name=name, doc_string="File /scratch/release-17/model_def.py, line 3")
+        n.metadata_props.add(key="pkg.torch.onnx.stack_trace", value="/scratch/release-17/model_def.py:3")
+        return n
+
+    branch = helper.make_graph([node("inner")], "b", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    outer = helper.make_node("If", ["c"], ["y"], then_branch=branch, else_branch=branch)
+    graph = helper.make_graph([node("outer"), outer], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph, functions=[helper.make_function("local", "f", ["x"], ["y"], [node("fn")], [helper.make_opsetid("", 17)])])
+    assert strip_export_provenance(model) == 2 + 2 * 2 + 2
+    text = model.SerializeToString()
+    assert b"/scratch/release-17" not in text and b"stack_trace" not in text

@@ -17,6 +17,7 @@ from ..hashing import file_digest
 from ..manifest import dynamic_axes, input_names, output_names, random_inputs, shapes_at
 from ..model_loading import load_model
 from ..onnx_info import default_opset, io, operator_census, watch_list
+from ..onnx_provenance import strip_export_provenance
 from ..paths import existing_file, out_dir
 from ..runtime import ort_run, ort_session, torch_run
 from ..versions import torch_version_tuple, version_of
@@ -125,10 +126,14 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             dynamic_axes=axes,
         )
         onnx_model = onnx.load(str(partial))
+        stripped = strip_export_provenance(onnx_model)
         _rename_dims(onnx_model, axes)
         inputs, outputs = io(onnx_model)
         _check_io(manifest, inputs, outputs)
-        checks: list[str] = [f"inputs/outputs match the manifest: {[i['name'] for i in inputs]} -> {[o['name'] for o in outputs]}"]
+        checks: list[str] = [
+            f"inputs/outputs match the manifest: {[i['name'] for i in inputs]} -> {[o['name'] for o in outputs]}",
+            f"exporter provenance stripped ({stripped} node metadata entries and doc strings): the same checkpoint exports to the same bytes",
+        ]
 
         progress.report("export", 3, STEPS, "onnx.checker and shape inference")
         try:
