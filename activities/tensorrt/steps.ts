@@ -327,7 +327,8 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
 function parseWatcher(stdout: string): number | undefined {
   try {
     const r = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { source?: string | null; peakBytes?: number | null };
-    return r.source === 'nvml' && typeof r.peakBytes === 'number' ? r.peakBytes : undefined;
+    // 0 is no reading (NVML in a container), so the trtexec log's peak is used instead.
+    return r.source === 'nvml' && typeof r.peakBytes === 'number' && r.peakBytes > 0 ? r.peakBytes : undefined;
   } catch {
     return undefined;
   }

@@ -181,3 +181,24 @@ def test_qdq_form_names_uint8_missing_and_asymmetric_zero_points():
         "QuantizeLinear q_asym", "DequantizeLinear dq_asym",
     ]
     assert "UINT8" in problems[0] and "defaults to UINT8" in problems[2] and "asymmetric" in problems[4]
+
+
+@pytest.mark.parametrize(
+    ("process_peak", "device_peak", "expected"),
+    [
+        (512 << 20, 900 << 20, {"source": "nvml", "peakBytes": 512 << 20, "scope": "process"}),
+        (None, 300 << 20, {"source": "nvml", "peakBytes": 300 << 20, "scope": "device"}),
+        # The H200 container: NVML listed trtexec with 0 bytes and the device never rose above its baseline.
+        (0, 0, {"source": None, "peakBytes": None}),
+        (None, 0, {"source": None, "peakBytes": None}),
+    ],
+)
+def test_gpu_memory_reading_of_zero_is_no_reading(process_peak, device_peak, expected):
+    from modelship_toolkit.tensorrt.gpumem import Sampler
+
+    sampler = object.__new__(Sampler)  # the decision alone, without NVML
+    sampler.process_peak, sampler.device_peak, sampler.samples = process_peak, device_peak, 7
+    reading = sampler.peak()
+    assert {k: reading.get(k) for k in expected} == expected
+    if expected["source"] is None:
+        assert "NVML saw no memory" in reading["reason"]

@@ -8,6 +8,10 @@ const CLASS_BY_FIXTURE: Record<string, { cls: TrtexecFailureClass | null; retrya
   'trt10_8_failed_builder_creation_yolov8n_rtx5070_issue4572_tail.log': { cls: 'builder-creation', retryable: true, evidence: /createCaskKernelLibraryImpl/ },
   'trt10_16_failed_plugin_not_found_rtx6000ada.log': { cls: 'unsupported-operator', retryable: false, evidence: /checkFallbackPluginImporter/ },
   'trt8_4_10_crash_myelin_assert_orin.log': { cls: 'crash', retryable: true, evidence: /Assertion `0 && "Unsupported type"' failed/ },
+  'trt10_6_failed_int8_ort_default_qdq_digits_h200.log': { cls: 'unsupported-quantization', retryable: false, evidence: /only activation types allowed/ },
+  'trt10_6_fp16_dynamic_build_resnet18_h200.log': { cls: null },
+  'trt10_6_infer_resnet18_fp16_b64x288_h200.log': { cls: null },
+  'trt10_6_int8_qdq_build_digits_h200.log': { cls: null },
   'trt10_14_fp16_build_yolov8n_rtx4080s.log': { cls: null },
   'trt10_14_fp16_dynamic_build_verbose_mnist_rtx6000ada.log': { cls: null },
   'trt10_16_fp32_build_mnist_h100.log': { cls: null },
@@ -71,6 +75,14 @@ describe('classifyTrtexecFailure rules', () => {
     expect(f.class).toBe(cls);
     expect(f.retryable).toBe(retryable);
     expect(f.evidence).toBe(line);
+  });
+
+  it('classifies the real refusal of ONNX Runtime\'s default QDQ on the H200 (TensorRT 10.6) as the Q/DQ form', () => {
+    const text = fixture('trt10_6_failed_int8_ort_default_qdq_digits_h200.log');
+    const f = classifyTrtexecFailure(parseTrtexecLog(text), text)!;
+    expect(f.class).toBe('unsupported-quantization');
+    expect(f.retryable).toBe(false);
+    expect(f.evidence).toBe('Error[3]: ITensor::getDimensions: Error Code 3: API Usage Error (conv1.bias_DequantizeLinear: only activation types allowed as input to this layer.)');
   });
 
   it('blames the Q/DQ form, never the opset, when the parser refuses an INT8 model', () => {

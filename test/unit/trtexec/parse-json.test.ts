@@ -8,12 +8,15 @@ import {
   trtexecMedian,
   trtexecPercentile,
 } from '../../../lib/trtexec/parse-json.ts';
+import { parseTrtexecLog } from '../../../lib/trtexec/parse-log.ts';
 import { fixture, fixtureNames } from './fixtures.ts';
 
 describe('JSON fixtures', () => {
-  it('are the five this file tests', () => {
+  it('are the ones this file tests', () => {
     expect(fixtureNames('.json')).toEqual([
       'trt10_16_exportLayerInfo_detailed_mnist_h100.json',
+      'trt10_6_exportLayerInfo_detailed_resnet18_int8_h200.json',
+      'trt10_6_exportTimes_resnet18_fp16_b64x288_h200.json',
       'trt8_6_0_exportLayerInfo_names_only_mnist_rtx3090.json',
       'trt8_x_exportLayerInfo_detailed_resnet50_tf_fp32_rtx3090.json',
       'trt8_x_exportProfile_resnet50_tf_fp32_rtx3090.json',
@@ -46,6 +49,41 @@ describe('--exportTimes', () => {
   it('rejects a file with other keys (TensorRT 7 used inMs/endToEndMs)', () => {
     expect(() => parseExportTimes('[{"startInMs": 1, "inMs": 2, "endToEndMs": 3}]')).toThrow(/exportTimes: unexpected shape at 0\.startEnqMs/);
     expect(() => parseExportTimes('[{')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('--exportTimes recorded on the H200 (TensorRT 10.6, ResNet-18 fp16, 64x3x288x288)', () => {
+  const records = parseExportTimes(fixture('trt10_6_exportTimes_resnet18_fp16_b64x288_h200.json'));
+  const log = parseTrtexecLog(fixture('trt10_6_infer_resnet18_fp16_b64x288_h200.log'));
+
+  it('reads every record', () => {
+    expect(records).toHaveLength(742);
+    expect(records[0]).toEqual({
+      startEnqMs: 199.414, endEnqMs: 199.681, startH2dMs: 199.295, endH2dMs: 200.451, startComputeMs: 200.604, endComputeMs: 201.947,
+      startD2hMs: 201.956, endD2hMs: 201.959, h2dMs: 1.15581, computeMs: 1.34233, d2hMs: 0.00358582, latencyMs: 2.50172,
+    });
+  });
+
+  it('summarizes to what trtexec printed in the same run', () => {
+    const s = summarizeExportTimes(records);
+    const latency = log.performance!.latency!;
+    const compute = log.performance!.gpuComputeTime!;
+    expect([s.latencyMs.min, s.latencyMs.max, s.latencyMs.p95, s.latencyMs.p99]).toEqual([latency.min, latency.max, latency.percentiles['95'], latency.percentiles['99']]);
+    expect(s.latencyMs.p50).toBeCloseTo(latency.median, 9);
+    expect(s.latencyMs.mean).toBeCloseTo(latency.mean, 5);
+    expect([s.computeMs.p50, s.computeMs.p99]).toEqual([compute.median, compute.percentiles['99']]);
+    // trtexec divides by its host walltime; the records' span differs by a few hundredths of a percent.
+    expect(s.throughputQps / log.performance!.throughputQps!).toBeCloseTo(1, 3);
+  });
+});
+
+describe('detailed --exportLayerInfo recorded on the H200 (TensorRT 10.6, ResNet-18 int8 from Q/DQ)', () => {
+  it('reads the layers of the INT8 engine', () => {
+    const info = parseLayerInfo(fixture('trt10_6_exportLayerInfo_detailed_resnet18_int8_h200.json'));
+    expect(info.verbosity).toBe('detailed');
+    expect(info.layerNames).toHaveLength(37);
+    expect(info.layerTypes).toEqual({ Constant: 2, PointWiseV2: 8, Reformat: 2, CaskConvolution: 20, CaskPooling: 1, shape_call: 1, kgen: 2, gemm: 1 });
+    expect(info.layerNames.slice(0, 3)).toEqual(['std', 'mean', 'PWN(node_sub, node_div)']);
   });
 });
 

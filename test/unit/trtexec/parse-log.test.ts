@@ -57,6 +57,28 @@ const EXPECTED: Record<string, Expected> = {
     device: { name: 'NVIDIA H100 PCIe', arch: 'sm90' }, engineSizeMiB: null, loadedSizeMiB: 6, buildSeconds: null,
     peak: { cpu: 0, gpu: 8 }, throughputQps: null,
   },
+  // Recorded by modelship on the H200 (TensorRT 10.6 from ../shared/device-kit), 2026-11-30.
+  'trt10_6_failed_int8_ort_default_qdq_digits_h200.log': {
+    status: 'failed', version: '10.6.0', bannerCode: 100600, buildTag: 'b26', precision: 'FP32+INT8', workspaceMiB: null,
+    device: { name: 'NVIDIA H200', arch: 'sm90' }, engineSizeMiB: null, loadedSizeMiB: null, buildSeconds: null,
+    peak: { cpu: 4873, gpu: 2390 }, throughputQps: null,
+  },
+  'trt10_6_fp16_dynamic_build_resnet18_h200.log': {
+    status: 'passed', version: '10.6.0', bannerCode: 100600, buildTag: 'b26', precision: 'FP32+FP16', workspaceMiB: null,
+    device: { name: 'NVIDIA H200', arch: 'sm90' }, engineSizeMiB: 22.2613, loadedSizeMiB: 22, buildSeconds: 54.316,
+    peak: { cpu: 4873, gpu: 2390 }, throughputQps: null,
+  },
+  'trt10_6_infer_resnet18_fp16_b64x288_h200.log': {
+    status: 'passed', version: '10.6.0', bannerCode: 100600, buildTag: 'b26', precision: null, workspaceMiB: null,
+    device: { name: 'NVIDIA H200', arch: 'sm90' }, engineSizeMiB: null, loadedSizeMiB: 22, buildSeconds: null,
+    peak: { cpu: 0, gpu: 264 }, throughputQps: 739.067,
+    latency: [2.46106, 2.51228, 2.51163, 2.54187, 2.53357], gpuCompute: [1.349, 1.36499],
+  },
+  'trt10_6_int8_qdq_build_digits_h200.log': {
+    status: 'passed', version: '10.6.0', bannerCode: 100600, buildTag: 'b26', precision: 'FP32+INT8', workspaceMiB: null,
+    device: { name: 'NVIDIA H200', arch: 'sm90' }, engineSizeMiB: 0.277065, loadedSizeMiB: 0, buildSeconds: 14.4393,
+    peak: { cpu: 4873, gpu: 1818 }, throughputQps: null,
+  },
   'trt10_8_failed_builder_creation_yolov8n_rtx5070_issue4572_tail.log': {
     status: 'failed', version: '10.8.0', bannerCode: 100800, buildTag: 'b43', precision: null, workspaceMiB: null, device: null,
     engineSizeMiB: null, loadedSizeMiB: null, buildSeconds: null, peak: { cpu: null, gpu: null }, throughputQps: null,

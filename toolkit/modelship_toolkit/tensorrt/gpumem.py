@@ -69,10 +69,18 @@ class Sampler:
                 self.process_peak = max(self.process_peak or 0, mem)
 
     def peak(self) -> dict[str, Any]:
-        """The reading: process scope when NVML listed the pid, else device scope."""
-        if self.process_peak is not None:
+        """The reading: process scope when NVML listed the pid with its memory, else device scope.
+
+        A reading of 0 is no reading: in the H200 container NVML listed trtexec with 0 bytes and the
+        device's used memory never rose above the baseline, and the benchmark reported 0 MiB. Then
+        the source is None and callers use trtexec's ``[MemUsageChange]`` lines instead.
+        """
+        if self.process_peak:
             return {"source": "nvml", "peakBytes": self.process_peak, "scope": "process", "samples": self.samples}
-        return {"source": "nvml", "peakBytes": max(self.device_peak, 0), "scope": "device", "samples": self.samples}
+        if self.device_peak > 0:
+            return {"source": "nvml", "peakBytes": self.device_peak, "scope": "device", "samples": self.samples}
+        return {"source": None, "peakBytes": None, "samples": self.samples,
+                "reason": "NVML saw no memory for the process or the device (a container's NVML may not account for it)"}
 
     def close(self) -> None:
         """Shuts NVML down."""
