@@ -2,7 +2,7 @@
  * The whole release on the real Temporal dev server, the real serving runtime and a real
  * Prometheus, with live traffic: first release and promotion, shadow → canary → promotion with
  * approvals, a bad candidate rolled back by the analysis, a manual rollback mid-canary, an approver
- * refused by the validator, and an approval timeout.
+ * refused by the validator, an approval timeout, and a canary step starved of traffic until maxBake.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,7 +43,10 @@ let traffic: Awaited<ReturnType<typeof startTraffic>> | undefined;
 let admin: RuntimeAdminClient;
 
 /** Trains and tags a version of the digits repo with the short plan (and optional tweaks). */
-async function tag(version: string, opts: { trainArgs?: string[]; acceptance?: string; approvalTimeout?: string; escalate?: boolean } = {}) {
+async function tag(
+  version: string,
+  opts: { trainArgs?: string[]; acceptance?: string; approvalTimeout?: string; escalate?: boolean; minRequests?: number; maxBake?: string } = {},
+) {
   await trainAndTag({
     dir: repo,
     tag: version,
@@ -55,6 +58,8 @@ async function tag(version: string, opts: { trainArgs?: string[]; acceptance?: s
       y = y.replace('precisions: [fp32, int8]', 'precisions: [fp32]').replace(/int8: \{[^}]*\}\n/, '');
       y = y.slice(0, y.indexOf('rollout:')) + PLAN.replace('APPROVAL_TIMEOUT', opts.approvalTimeout ?? '10m').replace('action: rollback', `action: ${opts.escalate ? 'escalate' : 'rollback'}`);
       y = y.replace(/val_accuracy >= [0-9.]+/, opts.acceptance ?? 'val_accuracy >= 0.90');
+      if (opts.minRequests !== undefined) y = y.replace('minAgreement: 0.90, minRequests: 20', `minAgreement: 0.90, minRequests: ${opts.minRequests}`);
+      if (opts.maxBake) y = y.replace('  canary:\n', `  maxBake: ${opts.maxBake}\n  canary:\n`);
       await writeFile(file, y);
     },
   });
@@ -222,6 +227,25 @@ describe('rollout', () => {
     expect(d.at(-1)!.reason).toBe('rejected by bob: not before the holidays');
     expect(d.filter((x) => x.kind === 'approval-timeout')).toHaveLength(1);
     expect((await admin.state()).variants.stable?.version).toBe(stableBefore);
+  });
+
+  it('extends a starved canary step by whole intervals up to maxBake, then rolls back saying what was missing', async () => {
+    // 60 requests/s cannot bring 100000 per variant: every analysis is inconclusive for traffic.
+    await tag('v1.6.0', { trainArgs: ['--seed', '19'], minRequests: 100_000, maxBake: '12s' });
+    const r = await startRelease(env.client, { repo, tag: 'v1.6.0' });
+    await waitRollout(r.workflowId, (s) => s.awaiting?.step === 1);
+    await env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId)).executeUpdate(approveUpdate, { args: [{ by: 'alice', step: 1 }] });
+    const status = (await r.handle.result()) as ReleaseStatus;
+    expect(status.stage).toBe('rolled-back');
+    const analyses = status.rollout!.decisions.filter((d) => d.kind === 'analysis' && d.step === 1);
+    // Every 2 s over a 12 s bake: about six analyses (1-second extensions made 13 before the fix).
+    expect(analyses.length).toBeGreaterThanOrEqual(4);
+    expect(analyses.length).toBeLessThanOrEqual(7);
+    expect(analyses.every((d) => d.verdict === 'inconclusive')).toBe(true);
+    const reason = status.rollout!.decisions.at(-1)!.reason!;
+    expect(reason).toMatch(/too little traffic to judge canary at 50% within maxBake 12 s/);
+    expect(reason).toMatch(/need 100000 each: \d+ more requests on the slower variant, about \d+ s more at its observed [0-9.]+\/s/);
+    expect((await admin.state()).variants.stable?.version).toBe('v1.1.0');
   });
 
   it('refuses the admin API without the right token', async () => {

@@ -7,7 +7,7 @@ def test_bench_default_shapes(toolkit, manifest, engines):
     code, r = toolkit("bench", {"manifest": manifest, "enginePath": engines["int8"]["engine"]["path"],
                                 "backend": "onnxruntime-cpu", "precision": "int8"})
     assert code == 0, r
-    assert [s["batch"] for s in r["shapes"]] == [1, 32, 256]
+    assert [s["batch"] for s in r["shapes"]] == [1, 32, 256, 128]  # min, opt, max and mid (halfway between min and max)
     for s in r["shapes"]:
         lat = s["latencyMs"]
         assert 0 < lat["min"] <= lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
