@@ -175,6 +175,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     // Before this patch an extension after the bake lasted 1 s, so ten of them ended a 1% canary
     // seconds before its traffic would have sufficed (seen on a loaded 2-core machine and on the H200).
     const wholeIntervals = patched('bake-extends-by-whole-intervals');
+    // Before this patch the shadow gate judged traffic by `analysis.minRequests`, not the plan's
+    // `shadow.minRequests`.
+    const thresholds =
+      mode === 'shadow' && plan.shadow && patched('shadow-gate-own-min-requests') ? { ...plan.analysis, minRequests: plan.shadow.minRequests } : plan.analysis;
     const maxBakeMs = plan.maxBake ? Math.max(bakeMs, durationMs(plan.maxBake)) : bakeMs + MAX_EXTENSIONS * interval;
     let extensions = 0;
     let last: AnalysisResult | undefined;
@@ -186,7 +190,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
         stableVersion,
         candidateVersion: input.tag,
         windowSeconds: Math.max(1, Math.round((Date.now() - from) / 1000)),
-        thresholds: plan.analysis,
+        thresholds,
         mode,
       });
       await keep(record({ kind: mode === 'shadow' ? 'shadow-gate' : 'analysis', verdict: last.verdict, step, weight, detail: last }));

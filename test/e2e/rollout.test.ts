@@ -233,10 +233,12 @@ describe('rollout', () => {
     // 60 requests/s cannot bring 100000 per variant: every analysis is inconclusive for traffic.
     await tag('v1.6.0', { trainArgs: ['--seed', '19'], minRequests: 100_000, maxBake: '12s' });
     const r = await startRelease(env.client, { repo, tag: 'v1.6.0' });
-    await waitRollout(r.workflowId, (s) => s.awaiting?.step === 1);
+    // The shadow gate judges its own minRequests (30), so the starved step is the canary's.
+    await waitRollout(r.workflowId, (s) => s.awaiting?.step === 1, 90_000);
     await env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId)).executeUpdate(approveUpdate, { args: [{ by: 'alice', step: 1 }] });
     const status = (await r.handle.result()) as ReleaseStatus;
     expect(status.stage).toBe('rolled-back');
+    expect(status.rollout!.decisions.find((d) => d.kind === 'shadow-gate')?.verdict).toBe('pass');
     const analyses = status.rollout!.decisions.filter((d) => d.kind === 'analysis' && d.step === 1);
     // Every 2 s over a 12 s bake: about six analyses (1-second extensions made 13 before the fix).
     expect(analyses.length).toBeGreaterThanOrEqual(4);
