@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../lib/errors.ts';
+import { modelProcessEnv } from './process-env.ts';
 import {
   ProgressEventSchema,
   TOOLKIT_COMMANDS,
@@ -90,7 +91,9 @@ export async function runToolkit<C extends ToolkitCommand>(
   await writeFile(requestPath, JSON.stringify(request));
   try {
     const child = execa(config.python, ['-m', 'modelship_toolkit', command, '--request', requestPath, '--result', resultPath], {
-      env: { PYTHONPATH: config.toolkitDir, PYTHONUNBUFFERED: '1', ...options.env },
+      // Model code runs in this process: an allowlisted environment, never the worker's credentials.
+      env: modelProcessEnv({ PYTHONPATH: config.toolkitDir, PYTHONUNBUFFERED: '1', ...options.env }),
+      extendEnv: false,
       cancelSignal: options.signal,
       forceKillAfterDelay: 5000,
       reject: false,

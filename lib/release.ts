@@ -142,6 +142,8 @@ export interface ReleaseStatus {
   failure?: { step: string; type: string; message: string };
   /** The rollout's final state, when it ran. */
   rollout?: RolloutStatus;
+  /** `targetStep` signals refused for a malformed payload (the last one's reason kept). */
+  refusedSignals?: { count: number; last: string };
 }
 
 /** Reads a release's status: its stage and every step with timings and verdicts. */

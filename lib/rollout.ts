@@ -84,7 +84,12 @@ export interface RolloutStatus {
   candidateVersion: string;
   decisions: DecisionRecord[];
   outcome?: 'promoted' | 'rolled-back';
+  /** Refused signals beyond the first {@link MAX_REFUSED_SIGNAL_RECORDS} (each of those has a decision record). */
+  refusedSignalsNotRecorded?: number;
 }
+
+/** Refused signals recorded one by one; later ones are only counted, so a flood cannot grow the state without bound. */
+export const MAX_REFUSED_SIGNAL_RECORDS = 50;
 
 /** Approves the step waiting for approval. */
 export const approveUpdate = defineUpdate<DecisionRecord, [ApprovalArgs]>('approve');

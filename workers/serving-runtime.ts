@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { modelProcessEnv } from '../activities/process-env.ts';
 import { defaultToolkitConfig } from '../activities/toolkit.ts';
 
 /** A runtime this process started. */
@@ -30,7 +31,8 @@ export async function startServingRuntime({ home, port = 8100, model }: { home: 
   const child = execa(
     toolkit.python,
     ['-m', 'modelship_toolkit.serve', '--port', String(port), '--admin-token-file', tokenFile, ...(model ? ['--model-name', model] : [])],
-    { env: { PYTHONPATH: toolkit.toolkitDir }, stdout: log, stderr: log, reject: false, cleanup: true },
+    // The PyTorch fallback runs the package's model code here: no credentials in its environment.
+    { env: modelProcessEnv({ PYTHONPATH: toolkit.toolkitDir }), extendEnv: false, stdout: log, stderr: log, reject: false, cleanup: true },
   );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;

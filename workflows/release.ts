@@ -22,11 +22,13 @@ import {
   ReleaseStage,
   statusQuery,
   targetStepSignal,
+  type TargetStepEvent,
   type ReleaseInput,
   type ReleaseStatus,
   type TargetResult,
 } from '../lib/release.ts';
 import { rolloutWorkflowId } from '../lib/rollout.ts';
+import { parseTargetStepEvent } from '../lib/rollout-args.ts';
 import { ReleaseStageKey } from '../lib/search-attributes.ts';
 import { LONG_STEP } from './activity-options.ts';
 import { failureMessage, StepTracker } from './step-tracker.ts';
@@ -44,7 +46,15 @@ export async function release(input: ReleaseInput): Promise<ReleaseStatus> {
   const status: ReleaseStatus = { releaseId, tag: input.tag, stage: ReleaseStage.Resolving, steps: [], packages: [] };
   const steps = new StepTracker(status.steps);
   setHandler(statusQuery, () => status);
-  setHandler(targetStepSignal, (e) => {
+  setHandler(targetStepSignal, (raw: unknown) => {
+    // Anyone can signal a workflow: a malformed payload is counted and ignored, never thrown.
+    let e: TargetStepEvent;
+    try {
+      e = parseTargetStepEvent(raw);
+    } catch (err) {
+      status.refusedSignals = { count: (status.refusedSignals?.count ?? 0) + 1, last: (err as Error).message.slice(0, 500) };
+      return;
+    }
     const key = { step: e.step, target: e.target, precision: e.precision };
     if (e.phase === 'begin') steps.begin(key);
     else steps.end(key, { state: e.state ?? 'done', verdict: e.verdict, summary: e.summary });

@@ -38,7 +38,9 @@ import {
   type RollbackArgs,
   type RolloutInput,
   type RolloutStatus,
+  MAX_REFUSED_SIGNAL_RECORDS,
 } from '../lib/rollout.ts';
+import { claimedBy, parseApprovalArgs, parseRollbackArgs } from '../lib/rollout-args.ts';
 import { ReleaseStageKey } from '../lib/search-attributes.ts';
 import { RETRY } from './activity-options.ts';
 import { failureMessage } from './step-tracker.ts';
@@ -94,7 +96,11 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
   };
 
   // ---- people: approve / reject / rollback, as Updates (validated) and Signals (recorded) ----
-  const validateDecision = (args: ApprovalArgs) => {
+  // Validators check the payload first (any value can arrive: null, {}, wrong types, huge
+  // strings) and throw an Error naming the field: an Update is refused, a Signal is recorded as
+  // refused. Nothing a caller sends can fail the workflow task.
+  const validateDecision = (raw: unknown) => {
+    const args = parseApprovalArgs(raw);
     if (!status.awaiting) throw new Error(`no step is waiting for approval (phase: ${status.phase})`);
     if (!plan.approvers.includes(args.by)) throw new Error(`${args.by} is not an approver of ${input.model} (approvers: ${plan.approvers.join(', ')})`);
     if (args.step !== undefined && args.step !== status.awaiting.step) throw new Error(`step ${args.step} is not the one waiting; step ${status.awaiting.step} (weight ${status.awaiting.weight}%) is`);
@@ -105,9 +111,9 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     decision = { kind, record: r };
     return r;
   };
-  const validateRollback = (args: RollbackArgs) => {
+  const validateRollback = (raw: unknown) => {
+    parseRollbackArgs(raw);
     if (status.outcome) throw new Error(`the rollout already ended: ${status.outcome}`);
-    if (!args.by || !args.reason) throw new Error('rollback needs { by, reason }');
     if (manualRollback) throw new Error(`a rollback was already asked for by ${manualRollback.by}`);
   };
   const askRollback = (args: RollbackArgs) => {
@@ -117,17 +123,25 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
   setHandler(approveUpdate, (args) => decide('approved', args), { validator: validateDecision, description: HANDLER_DESCRIPTIONS.approve });
   setHandler(rejectUpdate, (args) => decide('rejected', args), { validator: validateDecision, description: HANDLER_DESCRIPTIONS.reject });
   setHandler(rollbackUpdate, (args) => askRollback(args), { validator: validateRollback, description: HANDLER_DESCRIPTIONS.rollback });
-  const signalTwin = <A>(validate: (a: A) => void, apply: (a: A) => unknown, by: (a: A) => string) => (args: A) => {
-    try {
-      validate(args);
-      apply(args);
-    } catch (err) {
-      record({ kind: 'refused-signal', verdict: 'refused', by: by(args), reason: (err as Error).message });
-    }
-  };
-  setHandler(approveSignal, signalTwin(validateDecision, (a) => decide('approved', a), (a) => a.by));
-  setHandler(rejectSignal, signalTwin(validateDecision, (a) => decide('rejected', a), (a) => a.by));
-  setHandler(rollbackSignal, signalTwin(validateRollback, askRollback, (a) => a.by));
+  const signalTwin =
+    <A>(validate: (raw: unknown) => void, apply: (a: A) => unknown) =>
+    (raw: unknown) => {
+      try {
+        validate(raw);
+        apply(raw as A);
+      } catch (err) {
+        const refused = status.decisions.filter((d) => d.kind === 'refused-signal').length;
+        if (refused >= MAX_REFUSED_SIGNAL_RECORDS) {
+          status.refusedSignalsNotRecorded = (status.refusedSignalsNotRecorded ?? 0) + 1;
+          return;
+        }
+        const message = err instanceof Error ? err.message : String(err);
+        record({ kind: 'refused-signal', verdict: 'refused', by: claimedBy(raw), reason: message.slice(0, 500) });
+      }
+    };
+  setHandler(approveSignal, signalTwin<ApprovalArgs>(validateDecision, (a) => decide('approved', a)));
+  setHandler(rejectSignal, signalTwin<ApprovalArgs>(validateDecision, (a) => decide('rejected', a)));
+  setHandler(rollbackSignal, signalTwin<RollbackArgs>(validateRollback, askRollback));
   setHandler(rolloutStatusQuery, () => status, { description: HANDLER_DESCRIPTIONS.rolloutStatus });
 
   const throwIfRollback = () => {

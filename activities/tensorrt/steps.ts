@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { execa } from 'execa';
+import { modelProcessEnv } from '../process-env.ts';
 import type { ArtifactRef } from '../../lib/artifact-ref.ts';
 import { ErrorType } from '../../lib/errors.ts';
 import type { ParityReport, ProgressEvent } from '../../lib/toolkit-contract.ts';
@@ -276,7 +277,8 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
             onSpawn: (pid) => {
               if (!host.nvml) return;
               watcher = execa(toolkit.python, ['-m', 'modelship_toolkit.tensorrt.gpumem', '--pid', String(pid), '--index', String(index)], {
-                env: { PYTHONPATH: toolkit.toolkitDir },
+                env: modelProcessEnv({ PYTHONPATH: toolkit.toolkitDir }),
+                extendEnv: false,
                 reject: false,
                 timeout: 2 * 60 * 60 * 1000,
               });

@@ -7,6 +7,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { execa } from 'execa';
+import { modelProcessEnv } from '../process-env.ts';
 
 /** How long trtexec gets after SIGTERM before SIGKILL. */
 export const TRTEXEC_KILL_GRACE_MS = 5000;
@@ -48,7 +49,9 @@ export interface TrtexecOutcome {
 export async function runTrtexec(run: TrtexecRun): Promise<TrtexecOutcome> {
   const log = createWriteStream(run.logPath);
   const child = execa(run.executable, run.args, {
-    env: run.env,
+    // trtexec parses the model's ONNX (and may load plugins): the same allowlist as the toolkit.
+    env: modelProcessEnv(run.env),
+    extendEnv: false,
     cancelSignal: run.signal,
     forceKillAfterDelay: TRTEXEC_KILL_GRACE_MS,
     killSignal: 'SIGTERM',

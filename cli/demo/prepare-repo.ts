@@ -8,6 +8,7 @@ import { cp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { modelProcessEnv } from '../../activities/process-env.ts';
 import { defaultToolkitConfig, PROJECT_ROOT } from '../../activities/toolkit.ts';
 
 const GIT_ID = ['-c', 'user.name=modelship demo', '-c', 'user.email=demo@modelship.invalid'];
@@ -53,7 +54,8 @@ export async function trainAndTag({ dir, tag, trainArgs = [], log = console.log,
   await prepare?.(dir);
   log(`training the digits model (${['train.py', ...trainArgs].join(' ')}) ...`);
   const python = defaultToolkitConfig('').python;
-  const train = await execa(python, ['train.py', '--out', 'artifacts', ...trainArgs], { cwd: dir, all: true });
+  // train.py is the model repository's code: it gets no credentials.
+  const train = await execa(python, ['train.py', '--out', 'artifacts', ...trainArgs], { cwd: dir, all: true, env: modelProcessEnv(), extendEnv: false });
   for (const line of train.all.split('\n').slice(-3)) log(`  ${line}`);
   await git(dir, 'add', '-A');
   await git(dir, 'commit', '--quiet', '--allow-empty', '-m', `train ${tag}`);

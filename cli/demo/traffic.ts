@@ -5,6 +5,7 @@
  * @module
  */
 import { execa } from 'execa';
+import { modelProcessEnv } from '../../activities/process-env.ts';
 import { defaultToolkitConfig } from '../../activities/toolkit.ts';
 
 /** Options of the background traffic. */
@@ -25,7 +26,7 @@ export async function startTraffic({ url, model, data, rate, log }: TrafficOptio
   const child = execa(
     toolkit.python,
     ['-m', 'modelship_toolkit.traffic', '--url', url, '--model', model, '--data', data, '--rate', String(rate), '--duration', '86400', '--labels'],
-    { env: { PYTHONPATH: toolkit.toolkitDir }, stdout: out, stderr: out, reject: false, cleanup: true },
+    { env: modelProcessEnv({ PYTHONPATH: toolkit.toolkitDir }), extendEnv: false, stdout: out, stderr: out, reject: false, cleanup: true },
   );
   return {
     async stop() {

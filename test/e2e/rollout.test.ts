@@ -16,8 +16,18 @@ import { trainAndTag } from '../../cli/demo/prepare-repo.ts';
 import { startTraffic } from '../../cli/demo/traffic.ts';
 import { startRelease } from '../../cli/release/start-release.ts';
 import { UserError } from '../../lib/errors.ts';
-import { approveSignal, approveUpdate, rejectUpdate, rollbackUpdate, rolloutStatusQuery, rolloutWorkflowId, type RolloutStatus } from '../../lib/rollout.ts';
-import type { ReleaseStatus } from '../../lib/release.ts';
+import {
+  approveSignal,
+  approveUpdate,
+  MAX_REFUSED_SIGNAL_RECORDS,
+  rejectUpdate,
+  rollbackUpdate,
+  rolloutStatusQuery,
+  rolloutWorkflowId,
+  type RolloutStatus,
+} from '../../lib/rollout.ts';
+import { statusQuery, type ReleaseStatus } from '../../lib/release.ts';
+import { MALFORMED } from '../fixtures/malformed-payloads.ts';
 import { startServingRuntime, type ServingRuntime } from '../../workers/serving-runtime.ts';
 import { startTemporal, startWorkers, tempDir } from '../integration/harness.ts';
 
@@ -247,6 +257,45 @@ describe('rollout', () => {
     const reason = status.rollout!.decisions.at(-1)!.reason!;
     expect(reason).toMatch(/too little traffic to judge canary at 50% within maxBake 12 s/);
     expect(reason).toMatch(/need 100000 each: \d+ more requests on the slower variant, about \d+ s more at its observed [0-9.]+\/s/);
+    expect((await admin.state()).variants.stable?.version).toBe('v1.1.0');
+  });
+
+  it('survives malformed signals, updates and queries, and still rolls back', async () => {
+    await tag('v1.7.0', { trainArgs: ['--seed', '23'] });
+    const r = await startRelease(env.client, { repo, tag: 'v1.7.0' });
+    await waitRollout(r.workflowId, (s) => s.awaiting?.step === 1, 90_000);
+    const rollout = env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId));
+    const release = env.client.workflow.getHandle(r.workflowId);
+    let sent = 0;
+    // What `temporal workflow signal --name approveSignal` with no input sends, and worse.
+    for (const name of ['approveSignal', 'rejectSignal', 'rollbackSignal']) {
+      await rollout.signal(name);
+      for (const payload of MALFORMED) await rollout.signal(name, payload);
+      sent += 1 + MALFORMED.length;
+    }
+    await release.signal('targetStep');
+    for (const payload of MALFORMED) await release.signal('targetStep', payload);
+    let refusedUpdates = 0;
+    for (const name of ['approve', 'reject', 'rollback']) {
+      for (const payload of [null, {}, { by: 'x'.repeat(100_000) }, { by: 'alice', step: 'one' }]) {
+        const err = await rollout.executeUpdate(name, { args: [payload] }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+        refusedUpdates++;
+      }
+    }
+    // Queries still answer, the step still waits, every refusal is counted.
+    const s = await waitRollout(r.workflowId, (x) => (x.decisions.filter((d) => d.kind === 'refused-signal').length + (x.refusedSignalsNotRecorded ?? 0)) === sent, 30_000);
+    expect(s.awaiting?.step).toBe(1);
+    expect(s.decisions.filter((d) => d.kind === 'refused-signal')).toHaveLength(MAX_REFUSED_SIGNAL_RECORDS);
+    expect(s.decisions.filter((d) => d.kind === 'approval' || d.kind === 'rejection')).toHaveLength(0);
+    expect(refusedUpdates).toBe(12);
+    const releaseStatus = await release.query(statusQuery);
+    expect(releaseStatus.refusedSignals?.count).toBe(MALFORMED.length + 1);
+
+    const record = await rollout.executeUpdate(rollbackUpdate, { args: [{ by: 'bob', reason: 'checking rollback after a flood' }] });
+    expect(record).toMatchObject({ kind: 'rollback', by: 'bob' });
+    const status = (await r.handle.result()) as ReleaseStatus;
+    expect(status.stage).toBe('rolled-back');
     expect((await admin.state()).variants.stable?.version).toBe('v1.1.0');
   });
 

@@ -51,7 +51,7 @@ beforeAll(async () => {
   control = await startWorkers(env, home, { cpu: false });
   await workflowBundle();
   runsFile = join(await tempDir(), 'trtexec-runs.txt');
-  process.env.MODELSHIP_FAKE_TRTEXEC_RUNS = runsFile;
+  process.env.TRT_STANDIN_RUNS = runsFile;
   const gpu = await createGpuWorkers({ connection: env.nativeConnection, home: await tempDir(), artifacts: join(home, 'artifacts'), workerId: 'gpu-test', trtexecPath: STANDIN, gpu: H100 });
   expect(gpu.queues).toEqual(['gpu-sm90-trt10.16', 'gpu-sm90']);
   gpuWorkers = gpu.workers;
@@ -62,8 +62,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  delete process.env.MODELSHIP_FAKE_TRTEXEC_MODE;
-  delete process.env.MODELSHIP_FAKE_TRTEXEC_RUNS;
+  delete process.env.TRT_STANDIN_MODE;
+  delete process.env.TRT_STANDIN_RUNS;
   for (const w of gpuWorkers ?? []) if (w.getState() === 'RUNNING') w.shutdown();
   await gpuRunning;
   await control?.stop();
@@ -98,7 +98,7 @@ function alive(pid: number): boolean {
 
 describe('GPU worker with the trtexec stand-in', () => {
   it('fails an unsupported operator once, not retried, with the advice', async () => {
-    process.env.MODELSHIP_FAKE_TRTEXEC_MODE = 'plugin-not-found';
+    process.env.TRT_STANDIN_MODE = 'plugin-not-found';
     const { status, err } = await failedRelease('v1.0.0');
     expect(status.failure).toMatchObject({ step: 'build', type: 'BadInput' });
     expect(status.failure!.message).toContain('unsupported-operator');
@@ -112,7 +112,7 @@ describe('GPU worker with the trtexec stand-in', () => {
   });
 
   it('heartbeats trtexec progress and kills trtexec when the release is cancelled', async () => {
-    process.env.MODELSHIP_FAKE_TRTEXEC_MODE = 'slow';
+    process.env.TRT_STANDIN_MODE = 'slow';
     const before = (await runs()).length;
     const r = await startRelease(env.client, { repo, tag: 'v1.2.0', rollout: false });
     let pid: number | undefined;
@@ -142,7 +142,7 @@ describe('GPU worker with the trtexec stand-in', () => {
   });
 
   it('builds once, then serves the second build from the engine cache; parity says TensorRT is missing', async () => {
-    process.env.MODELSHIP_FAKE_TRTEXEC_MODE = 'success';
+    process.env.TRT_STANDIN_MODE = 'success';
     const first = await failedRelease('v1.1.0');
     const build1 = first.status.steps.find((s) => s.step === 'build')!;
     expect(build1).toMatchObject({ state: 'done' });
