@@ -7,6 +7,7 @@
  */
 import { access, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { packageFiles } from '../lib/package-files.ts';
 import type { DecisionRecord } from '../lib/rollout.ts';
 import type { PackagedEngine } from '../lib/release.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -62,8 +63,8 @@ export function createRolloutActivities({ workspace, toolkit, runtime }: Rollout
         await rm(staging, { recursive: true, force: true });
         await mkdir(staging, { recursive: true });
         const metadataPath = await workspace.fetch(input.package.metadata);
-        const metadata = JSON.parse(await readFile(metadataPath, 'utf8')) as { files: Record<string, { sha256: string; bytes: number }> };
-        for (const [name, digest] of Object.entries(metadata.files)) {
+        const files = packageFiles(JSON.parse(await readFile(metadataPath, 'utf8')), `metadata.json of ${input.package.uri}`);
+        for (const [name, digest] of Object.entries(files)) {
           const local = await workspace.fetch({ uri: `${input.package.uri}/${name}`, ...digest });
           await copyFile(local, join(staging, name));
         }

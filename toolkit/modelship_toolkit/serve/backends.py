@@ -18,7 +18,7 @@ from typing import Any, Mapping, Protocol
 
 import numpy as np
 
-from .package import PackageError, ReleasePackage
+from .package import INTEGRITY, PackageError, ReleasePackage
 from .spec import ModelSpec
 
 log = logging.getLogger("modelship.serve")
@@ -122,6 +122,9 @@ def _load_model_class(source_dir: Path, python_path: str, entrypoint: str) -> ty
         raise PackageError(f"manifest.model.entrypoint: expected 'module:Class', got {entrypoint!r}", field="manifest.model.entrypoint")
     module_name, class_name = entrypoint.split(":", 1)
     base = (source_dir / python_path).resolve()
+    root = source_dir.resolve()
+    if base != root and root not in base.parents:
+        raise PackageError(f"manifest.model.pythonPath: {python_path!r} leaves the package's source", field="manifest.model.pythonPath")
     rel = Path(*module_name.split("."))
     candidates = [base / rel.with_suffix(".py"), base / rel / "__init__.py"]
     file = next((c for c in candidates if c.is_file()), None)
@@ -168,7 +171,12 @@ class TorchBackend:
             raise PackageError("PyTorch fallback needs the checkpoint: metadata.json checkpoint names no file in the package", field="checkpoint")
         cls = _load_model_class(pkg.source_dir, str(model_cfg.get("pythonPath") or "."), str(model_cfg.get("entrypoint", "")))
         model = cls(**dict(model_cfg.get("init") or {}))
-        state = _state_dict(torch.load(str(pkg.checkpoint_path), map_location="cpu"))
+        # weights_only: a checkpoint is data; a pickle that runs code is refused (as in the toolkit).
+        try:
+            state = _state_dict(torch.load(str(pkg.checkpoint_path), map_location="cpu", weights_only=True))
+        except Exception as e:  # noqa: BLE001 - an unpicklable or malicious checkpoint is a bad package
+            raise PackageError(f"checkpoint: {pkg.checkpoint_path.name} is not a plain weights file ({type(e).__name__}: {str(e)[:200]})",
+                               status=INTEGRITY, field="checkpoint") from None
         model.load_state_dict(state)
         # On a GPU host the fallback runs on the GPU, as the seed's Predictor did (override with
         # MODELSHIP_TORCH_DEVICE=cpu|cuda|cuda:1).

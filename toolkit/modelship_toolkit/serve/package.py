@@ -14,10 +14,12 @@ package is malformed or does not fit this host).
 from __future__ import annotations
 
 import hashlib
-import tarfile
-import tempfile
 import json
 import os
+import re
+import shutil
+import tarfile
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,11 +66,19 @@ class ReleasePackage:
     source_dir: Path | None
     sha256: str
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Folders this package made (the unpacked source); removed by :meth:`close`.
+    temp_dirs: list[Path] = field(default_factory=list)
 
     @property
     def manifest(self) -> dict[str, Any]:
         """The manifest object carried in metadata.json."""
         return self.metadata["manifest"]
+
+    def close(self) -> None:
+        """Removes the temporary folders this package made (idempotent)."""
+        for d in self.temp_dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        self.temp_dirs.clear()
 
 
 def _sha256(path: Path) -> str:
@@ -238,7 +248,15 @@ def load_package(path: str | os.PathLike[str]) -> ReleasePackage:
 
     engine = optional_file("engine")
     checkpoint = optional_file("checkpoint")
-    source = _inside(root, metadata["source"], "source") if metadata.get("source") else None
+    # Everything the runtime may import or load lies inside the package and is listed with its
+    # sha256: the source is the listed source.tar, never an unhashed folder.
+    source = None
+    if metadata.get("source"):
+        source = _inside(root, metadata["source"], "source")
+        if source not in listed or not source.is_file():
+            raise PackageError(f"metadata.json source: {metadata['source']} must be a source archive listed in files (with its sha256)",
+                               status=INTEGRITY, field="source")
+    _check_model_code(manifest)
     check_host(backend, metadata)
 
     name = metadata.get("name") or spec.name
@@ -254,26 +272,65 @@ def load_package(path: str | os.PathLike[str]) -> ReleasePackage:
         precision=str(metadata.get("precision") or "fp32"),
         engine_path=engine,
         checkpoint_path=checkpoint,
-        source_dir=_source_dir(source),
+        source_dir=(unpacked := _source_dir(source)),
         sha256=_sha256(meta_path),
         files=files,
+        temp_dirs=[unpacked] if unpacked is not None else [],
     )
 
 
+ENTRYPOINT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+"""``module.path:Class``: dotted identifiers only (no ``/``, no ``..``)."""
+
+
+def _check_model_code(manifest: Any) -> None:
+    """Refuses an entrypoint or pythonPath that could reach code outside the unpacked source."""
+    model = manifest.get("model") if isinstance(manifest, dict) else None
+    if not isinstance(model, dict):
+        return
+    entry = model.get("entrypoint")
+    if entry is not None and (not isinstance(entry, str) or not ENTRYPOINT.match(entry)):
+        raise PackageError(f"manifest.model.entrypoint: expected 'module.path:Class' of identifiers, got {str(entry)[:100]!r}",
+                           field="manifest.model.entrypoint")
+    python_path = model.get("pythonPath", ".")
+    if python_path is not None:
+        parts = Path(str(python_path)).parts
+        if not isinstance(python_path, str) or os.path.isabs(python_path) or ".." in parts:
+            raise PackageError(f"manifest.model.pythonPath: expected a folder inside the source, got {str(python_path)[:100]!r}",
+                               field="manifest.model.pythonPath")
+
+
+def _safe_member(name: str) -> bool:
+    """A tar entry that stays inside the folder it is unpacked into."""
+    if not name or name.startswith("/") or "\\" in name:
+        return False
+    return ".." not in Path(name).parts
+
+
 def _source_dir(source: Path | None) -> Path | None:
-    """The model source as a folder: the package's folder, or its ``source.tar`` (already
-    sha256-checked against ``files``) unpacked once into a private temporary folder."""
-    if source is None or not source.exists():
+    """The listed ``source.tar`` (already sha256-checked against ``files``) unpacked into a private
+    temporary folder, removed when the package is closed."""
+    if source is None:
         return None
-    if source.is_dir():
-        return source
     if not tarfile.is_tarfile(source):
-        return None
+        raise PackageError(f"source: {source.name} is not a tar archive", status=INTEGRITY, field="source")
     target = Path(tempfile.mkdtemp(prefix="modelship-source-"))
-    with tarfile.open(source) as tar:
-        for member in tar.getmembers():
-            # Only plain files and folders inside the target: a package never needs more.
-            if not (member.isfile() or member.isdir()) or member.name.startswith(("/", "..")) or "/../" in member.name:
-                raise PackageError(f"source: {source.name} holds an unsafe entry {member.name!r}", status=INTEGRITY, field="source")
-        tar.extractall(target)
+    try:
+        with tarfile.open(source) as tar:
+            members = tar.getmembers()
+            for member in members:
+                # Only plain files and folders inside the target: a package never needs more.
+                if not (member.isfile() or member.isdir()) or not _safe_member(member.name):
+                    raise PackageError(f"source: {source.name} holds an unsafe entry {member.name[:200]!r}", status=INTEGRITY, field="source")
+            for member in members:
+                dest = (target / member.name).resolve()
+                if dest != target and target not in dest.parents:
+                    raise PackageError(f"source: {source.name} holds an unsafe entry {member.name[:200]!r}", status=INTEGRITY, field="source")
+            tar.extractall(target, members=members)
+    except PackageError:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    except (tarfile.TarError, OSError) as e:
+        shutil.rmtree(target, ignore_errors=True)
+        raise PackageError(f"source: {source.name} cannot be unpacked: {e}", status=INTEGRITY, field="source") from None
     return target

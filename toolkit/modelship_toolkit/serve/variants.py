@@ -101,9 +101,10 @@ class Variant:
         }
 
     def close(self) -> None:
-        """Stops taking requests, lets queued ones finish, frees the engine."""
+        """Stops taking requests, lets queued ones finish, frees the engine and the unpacked source."""
         self.batcher.close(wait=True)
         self.backend.close()
+        self.pkg.close()
 
 
 class VariantSet:
@@ -169,9 +170,13 @@ class VariantSet:
             raise AdminError(f"variant: expected one of {', '.join(ROLES)}, got {role!r}", 422)
         with self._load_lock:  # one load at a time: loads are heavy; serving goes on meanwhile
             pkg = load_package(path)
-            if self.model_name is not None and pkg.name != self.model_name:
-                raise PackageError(f"package is for model '{pkg.name}' but this server serves '{self.model_name}'", field="name")
-            loaded = load_backend(pkg, threads=self.config.intra_op_threads)
+            try:
+                if self.model_name is not None and pkg.name != self.model_name:
+                    raise PackageError(f"package is for model '{pkg.name}' but this server serves '{self.model_name}'", field="name")
+                loaded = load_backend(pkg, threads=self.config.intra_op_threads)
+            except BaseException:
+                pkg.close()
+                raise
             v = Variant(role, pkg, loaded, self.config, self.metrics, pkg.name)
             with self._lock:
                 if self.model_name is None:

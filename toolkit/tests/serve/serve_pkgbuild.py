@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tarfile
 import sys
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,12 @@ def build_package(root: Path, *, version: str = "v1.0.0", seed: int = 0, init: d
                   backend: str = "onnxruntime-cpu", with_engine: bool = True) -> Path:
     """Builds a package in ``root`` (created). Weights depend on ``seed``."""
     root.mkdir(parents=True, exist_ok=True)
-    src = root / "source"
+    # The source travels as source.tar (listed with its sha256), as the release's packages carry it.
+    src = root.parent / f".{root.name}-source"
     src.mkdir(exist_ok=True)
     (src / "tiny_model.py").write_text(MODEL_SOURCE)
+    with tarfile.open(root / "source.tar", "w") as tar:
+        tar.add(src / "tiny_model.py", arcname="tiny_model.py")
     cls = _load_class(src)
     torch.manual_seed(seed)
     model = cls(in_ch=1, num_classes=10).eval()
@@ -94,7 +98,7 @@ def build_package(root: Path, *, version: str = "v1.0.0", seed: int = 0, init: d
                           dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"}, "logits": {0: "batch"}})
     meta = {
         "model_id": f"{NAME}@{version}", "name": NAME, "version": version, "backend": backend, "precision": "fp32",
-        "engine": "model.onnx", "checkpoint": "model_best.pt", "source": "source",
+        "engine": "model.onnx", "checkpoint": "model_best.pt", "source": "source.tar",
         "manifest": manifest(init), "created": "2025-01-01T00:00:00Z", "extra_field_ignored": True,
     }
     write_metadata(root, meta)
