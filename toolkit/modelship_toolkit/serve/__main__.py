@@ -36,6 +36,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout-ms", type=float, default=d.request_timeout_ms)
     p.add_argument("--previous-grace-s", type=float, default=d.previous_grace_s)
     p.add_argument("--intra-op-threads", type=int, default=d.intra_op_threads)
+    p.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes)
+    p.add_argument("--read-timeout-s", type=float, default=d.read_timeout_s)
+    p.add_argument("--body-timeout-s", type=float, default=d.body_timeout_s)
+    p.add_argument("--max-connections", type=int, default=d.max_connections)
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -52,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     if token is None:
         logging.getLogger("modelship.serve").warning("no admin token (--admin-token-file or MODELSHIP_ADMIN_TOKEN): /admin is disabled")
     config = ServeConfig(max_batch_size=a.max_batch_size, batch_window_ms=a.batch_window_ms, max_queue=a.max_queue,
-                         request_timeout_ms=a.timeout_ms, previous_grace_s=a.previous_grace_s, intra_op_threads=a.intra_op_threads)
+                         request_timeout_ms=a.timeout_ms, previous_grace_s=a.previous_grace_s, intra_op_threads=a.intra_op_threads,
+                         max_body_bytes=a.max_body_bytes, read_timeout_s=a.read_timeout_s, body_timeout_s=a.body_timeout_s,
+                         max_connections=a.max_connections)
     try:
         server = create_server(config, host=a.host, port=a.port, admin_token=token, model_name=a.model_name, stable_package=a.stable_package)
         for role, path in (("candidate", a.candidate_package), ("shadow", a.shadow_package)):

@@ -49,7 +49,9 @@ def _body(raw: bytes) -> dict[str, Any]:
     try:
         obj = json.loads(raw)
     except ValueError as e:
-        raise AdminError(f"body is not valid JSON: {e}", 400) from None
+        raise AdminError(f"body is not valid JSON: {str(e)[:200]}", 400) from None
+    except RecursionError:
+        raise AdminError("body: JSON nested too deeply", 400) from None
     if not isinstance(obj, dict):
         raise AdminError("body: expected a JSON object", 400)
     return obj

@@ -22,5 +22,12 @@ class ServeConfig:
     previous_grace_s: float = 300.0
     #: ONNX Runtime intra-op threads (0: its default).
     intra_op_threads: int = 0
-    #: Largest request body, bytes.
-    max_body_bytes: int = 64 << 20
+    #: Largest request body, bytes (a JSON body takes many times its size in memory while parsed).
+    max_body_bytes: int = 16 << 20
+    #: Longest wait for any read from a client (request line, headers, body), seconds; also the
+    #: idle keep-alive timeout.
+    read_timeout_s: float = 10.0
+    #: Longest time to receive a whole request body, seconds (a client trickling bytes is cut off).
+    body_timeout_s: float = 30.0
+    #: Most connections served at once; beyond it a connection gets 503 and is closed.
+    max_connections: int = 256

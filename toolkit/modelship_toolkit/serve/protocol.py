@@ -45,7 +45,9 @@ def parse_json(body: bytes) -> dict[str, Any]:
     try:
         obj = json.loads(body)
     except (UnicodeDecodeError, ValueError) as e:
-        raise RequestError(f"body is not valid JSON: {e}") from None
+        raise RequestError(f"body is not valid JSON: {str(e)[:200]}") from None
+    except RecursionError:
+        raise RequestError("body: JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise RequestError(f"body: expected a JSON object, got {type(obj).__name__}")
     return obj
@@ -67,16 +69,23 @@ def parse_labels(raw: Any, where: str) -> list[int] | None:
         return None
     try:
         if isinstance(raw, str):
-            return [int(x) for x in raw.split(",")]
+            values = [int(x) for x in raw[:10_000].split(",")]
+            if all(0 <= v < 2**31 for v in values):
+                return values
+            raise ValueError
         if isinstance(raw, bool):
             raise ValueError
         if isinstance(raw, int):
-            return [raw]
-        if isinstance(raw, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in raw):
-            return list(raw)
+            values = [raw]
+        elif isinstance(raw, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in raw):
+            values = list(raw)
+        else:
+            values = None
+        if values is not None and all(0 <= v < 2**31 for v in values):
+            return values
     except ValueError:
         pass
-    raise RequestError(f"{where}: expected a class index or a list of them, got {raw!r}")
+    raise RequestError(f"{where}: expected a class index (0 .. 2^31-1) or a list of them, got {str(raw)[:100]}")
 
 
 def _decode_tensor(i: int, t: Any, spec: ModelSpec) -> tuple[str, np.ndarray]:
@@ -102,8 +111,8 @@ def _decode_tensor(i: int, t: Any, spec: ModelSpec) -> tuple[str, np.ndarray]:
         raise RequestError(f"{where}.data: missing")
     try:
         arr = np.asarray(t["data"], dtype=NUMPY_DTYPE[datatype])
-    except (TypeError, ValueError) as e:
-        raise RequestError(f"{where}.data: not a (nested) list of {datatype} numbers: {e}") from None
+    except (TypeError, ValueError, OverflowError, RecursionError) as e:
+        raise RequestError(f"{where}.data: not a (nested) list of {datatype} numbers: {str(e)[:200]}") from None
     need = math.prod(shape)
     if arr.size != need:
         raise RequestError(f"{where}.data: has {arr.size} values, shape {shape} needs {need}")

@@ -55,6 +55,22 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s " + format, self.address_string(), *args)
 
+    def setup(self) -> None:
+        # A socket timeout on every read: a client that stops sending (request line, headers, body,
+        # or an idle keep-alive) is cut off instead of holding its thread.
+        self.timeout = self.server.app.config.read_timeout_s
+        super().setup()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol-level errors (bad request line, header too long, ...) answer JSON, like the rest."""
+        self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.1"  # answer a garbled request line with a real status line
+        try:
+            self._json(code, {"error": message or explain or self.responses.get(code, ("error",))[0]})
+        except OSError:
+            pass
+
     # -- plumbing ----------------------------------------------------------------------------------
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
@@ -81,13 +97,28 @@ class Handler(BaseHTTPRequestHandler):
             return b""
         try:
             n = int(length)
+            if n < 0:
+                raise ValueError
         except ValueError:
             self.close_connection = True
-            raise _Reply(400, {"error": f"Content-Length: not a number: {length!r}"}) from None
-        if n > self.server.app.config.max_body_bytes:
+            raise _Reply(400, {"error": f"Content-Length: expected a non-negative number, got {length[:40]!r}"}) from None
+        config = self.server.app.config
+        if n > config.max_body_bytes:
             self.close_connection = True
-            raise _Reply(413, {"error": f"body of {n} bytes is over the limit of {self.server.app.config.max_body_bytes}"})
-        return self.rfile.read(n) if n > 0 else b""
+            raise _Reply(413, {"error": f"body of {n} bytes is over the limit of {config.max_body_bytes}"})
+        deadline = time.monotonic() + config.body_timeout_s
+        chunks, got = [], 0
+        while got < n:
+            if time.monotonic() > deadline:
+                self.close_connection = True
+                raise _Reply(408, {"error": f"body not received within {config.body_timeout_s:g} s"})
+            chunk = self.rfile.read1(min(n - got, 1 << 16))
+            if not chunk:
+                self.close_connection = True
+                raise _Reply(400, {"error": f"body ended after {got} of {n} bytes"})
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
 
     @property
     def app(self) -> App:
@@ -103,6 +134,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self._dispatch("POST")
+
+    def _not_allowed(self) -> None:
+        if self.headers.get("Content-Length") or self.headers.get("Transfer-Encoding"):
+            self.close_connection = True  # the body is not read: the connection cannot be reused
+        self._json(405, {"error": f"method {self.command} is not allowed; use GET or POST"}, {"Allow": "GET, HEAD, POST"})
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed  # noqa: N815
 
     def _dispatch(self, method: str) -> None:
         path = self.path.split("?", 1)[0].rstrip("/") or "/"
@@ -120,7 +158,7 @@ class Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": f"no endpoint {method} {path}"})
         except _Reply as r:
             self._json(r.status, r.body, r.headers)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
         except Exception as e:  # noqa: BLE001 - answer, never drop the connection silently
             log.exception("unhandled error on %s %s", method, path)
@@ -244,7 +282,27 @@ class ModelServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app
+        self._slots = threading.BoundedSemaphore(app.config.max_connections)
         super().__init__(address, Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """At most ``max_connections`` connections at once; one more gets 503 and is closed."""
+        if not self._slots.acquire(blocking=False):
+            try:
+                body = b'{"error":"too many connections; retry later"}'
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+                                b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     @property
     def port(self) -> int:

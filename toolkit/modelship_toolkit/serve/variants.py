@@ -235,12 +235,13 @@ class VariantSet:
         """Candidate weight 0, candidate and shadow unloaded; stable serves on. With ``to_previous``
         the previous stable (kept after a promote) becomes stable again."""
         with self._lock:
+            # Refuse before changing anything: a refused rollback unloads nothing.
+            if to_previous and "previous" not in self._v:
+                raise AdminError("no previous stable is loaded (it is unloaded after the promote grace period)", 409)
             self.candidate_weight = 0.0
             removed = [self._v.pop(r) for r in ("candidate", "shadow") if r in self._v]
             if to_previous:
-                prev = self._v.pop("previous", None)
-                if prev is None:
-                    raise AdminError("no previous stable is loaded (it is unloaded after the promote grace period)", 409)
+                prev = self._v.pop("previous")
                 cur = self._v.get("stable")
                 prev.role = "stable"
                 self._v["stable"] = prev
