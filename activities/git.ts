@@ -8,11 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../lib/errors.ts';
+import { ALLOWED_GIT_PROTOCOLS, assertRepoLocation, assertTagName, redactCredentials } from '../lib/git-refs.ts';
 
-/** Runs git and returns stdout; a failure becomes an Error carrying git's message. */
+/**
+ * Runs git and returns stdout; a failure becomes an Error carrying git's message (credentials in
+ * URLs redacted). Only the file, https and ssh transports, whatever the worker's environment says.
+ */
 async function git(args: string[], cwd?: string): Promise<string> {
-  const r = await execa('git', args, { cwd, reject: false, env: { GIT_TERMINAL_PROMPT: '0' } });
-  if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+  const r = await execa('git', args, {
+    cwd,
+    reject: false,
+    env: { GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: ALLOWED_GIT_PROTOCOLS.join(':') },
+  });
+  if (r.exitCode !== 0) throw new Error(redactCredentials(`git ${args.join(' ')} failed: ${r.stderr.trim() || r.stdout.trim()}`));
   return r.stdout;
 }
 
@@ -23,17 +31,19 @@ async function git(args: string[], cwd?: string): Promise<string> {
  * @throws {@link UserError} naming the repository or the tag when either is missing
  */
 export async function checkoutTag(repo: string, tag: string, dir: string): Promise<string> {
+  assertRepoLocation(repo);
+  assertTagName(tag);
   try {
-    await git(['clone', '--quiet', '--no-checkout', repo, dir]);
+    await git(['clone', '--quiet', '--no-checkout', '--', repo, dir]);
   } catch (err) {
-    throw new UserError(`cannot clone the model repository ${repo}: ${(err as Error).message}`, 'pass --repo a local path or a git URL this host can reach');
+    throw new UserError(`cannot clone the model repository ${redactCredentials(repo)}: ${(err as Error).message}`, 'pass --repo a local path or a git URL this host can reach');
   }
   let commit: string;
   try {
     commit = (await git(['rev-parse', '--verify', `refs/tags/${tag}^{commit}`], dir)).trim();
   } catch {
     const tags = (await git(['tag', '--list'], dir)).split('\n').filter(Boolean);
-    throw new UserError(`tag ${tag} is not in ${repo}`, tags.length ? `known tags: ${tags.slice(-10).join(', ')}` : 'the repository has no tags: git tag v1.0.0 && git push --tags');
+    throw new UserError(`tag ${tag} is not in ${redactCredentials(repo)}`, tags.length ? `known tags: ${tags.slice(-10).join(', ')}` : 'the repository has no tags: git tag v1.0.0 && git push --tags');
   }
   await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', commit], dir);
   return commit;
@@ -50,7 +60,7 @@ export async function readFileAtTag(repo: string, tag: string, path: string): Pr
   try {
     await checkoutTag(repo, tag, dir);
     return await git(['show', `HEAD:${path}`], dir).catch(() => {
-      throw new UserError(`${path} is not in ${repo} at ${tag}`, 'add a release manifest (see examples/digits/modelship.yaml) and tag again');
+      throw new UserError(`${path} is not in ${redactCredentials(repo)} at ${tag}`, 'add a release manifest (see examples/digits/modelship.yaml) and tag again');
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

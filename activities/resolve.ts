@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType, UserError } from '../lib/errors.ts';
+import { redactCredentials } from '../lib/git-refs.ts';
 import { parseManifest } from '../lib/manifest.ts';
 import { assertTargetsRunnable } from '../lib/targets.ts';
 import type { ReleaseInput, ResolvedSource } from '../lib/release.ts';
@@ -34,7 +35,7 @@ export function createResolveActivities({ workspace, toolkit }: ActivityDeps) {
         const commit = await checkoutTag(input.repo, input.tag, repoDir);
         const manifestPath = join(repoDir, MANIFEST_FILE);
         const manifestText = await readFile(manifestPath, 'utf8').catch(() => {
-          throw new UserError(`${MANIFEST_FILE} is missing at the root of ${input.repo} at ${input.tag}`, 'see examples/digits/modelship.yaml');
+          throw new UserError(`${MANIFEST_FILE} is missing at the root of ${redactCredentials(input.repo)} at ${input.tag}`, 'see examples/digits/modelship.yaml');
         });
         const manifest = parseManifest(manifestText, `${MANIFEST_FILE} at ${input.tag}`);
         assertTargetsRunnable(manifest, `${MANIFEST_FILE} at ${input.tag}`);

@@ -11,6 +11,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { readFileAtTag } from '../../activities/git.ts';
 import { MANIFEST_FILE } from '../../activities/resolve.ts';
+import { assertRepoLocation, assertTagName } from '../../lib/git-refs.ts';
 import { parseManifest } from '../../lib/manifest.ts';
 import { releaseWorkflowId, ReleaseStage, type ReleaseInput } from '../../lib/release.ts';
 import { GitTagKey, ModelNameKey, ReleaseStageKey } from '../../lib/search-attributes.ts';
@@ -29,6 +30,10 @@ export interface StartedRelease {
 
 /** Starts the release of a tag, once. */
 export async function startRelease(client: Client, input: ReleaseInput): Promise<StartedRelease> {
+  // Checked before anything runs: a tag name (not a revision such as v1.0.0^0), a repository git
+  // may clone without running commands, and no credentials that would be kept in the history.
+  assertRepoLocation(input.repo);
+  assertTagName(input.tag);
   const repo = existsSync(input.repo) ? resolve(input.repo) : input.repo;
   const source = `${MANIFEST_FILE} at ${input.tag}`;
   const manifest = parseManifest(await readFileAtTag(repo, input.tag, MANIFEST_FILE), source);
