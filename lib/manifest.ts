@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ManifestError, type FieldIssue } from './errors.ts';
 import { formatFieldPath } from './field-path.ts';
+import { PersonNameSchema } from './person-name.ts';
 
 /** Backends a target may name. */
 export const Backend = { OnnxruntimeCpu: 'onnxruntime-cpu', TensorRT: 'tensorrt' } as const;
@@ -31,6 +32,35 @@ const identifier = z
   .regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, 'expected a name of letters, digits, "_", ".", ":" or "-"');
 
 /** A duration in Temporal's string form: `500ms`, `30s`, `10m`, `2h`, `1d`. */
+/**
+ * A path inside the model repository: relative, no `..` component, no control characters. Paths
+ * that leave the repository (`../secrets`, `/etc/passwd`, `file:///...`) are refused.
+ */
+const repoPath = z
+  .string()
+  .min(1)
+  .max(500)
+  // eslint-disable-next-line no-control-regex -- control characters are refused
+  .refine((p) => !/[\x00-\x1f\x7f]/.test(p), 'expected no control characters')
+  .refine((p) => !p.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(p) && !/^[A-Za-z]:[\\/]/.test(p), 'expected a path relative to the repository root, not an absolute path or URL')
+  .refine((p) => !p.split(/[\\/]/).includes('..'), 'expected a path inside the repository (no "..")');
+
+/** A JSON value a manifest may carry in `model.init`: finite numbers, no cycles, bounded depth. */
+function plainValueProblem(value: unknown, depth = 0, seen = new Set<unknown>()): string | null {
+  if (depth > 32) return 'nested more than 32 levels';
+  if (typeof value === 'number') return Number.isFinite(value) ? null : `${value} is not a finite number`;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
+  if (typeof value !== 'object') return `unsupported value of type ${typeof value}`;
+  if (seen.has(value)) return 'refers to itself (a YAML alias cycle)';
+  seen.add(value);
+  for (const v of Array.isArray(value) ? value : Object.values(value as object)) {
+    const p = plainValueProblem(v, depth + 1, seen);
+    if (p) return p;
+  }
+  seen.delete(value);
+  return null;
+}
+
 export const DurationString = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as "30s", "10m", "2h" or "1d"');
@@ -91,7 +121,7 @@ const tolerance = z
 const npzSource = z
   .object({
     /** Path of a `.npz` file in the model repository. */
-    path: z.string().min(1),
+    path: repoPath,
     /** Array name in the file holding each input, by input name. Defaults to the input's own name. */
     arrays: z.record(z.string(), z.string()).optional(),
     /** Array name holding labels, for live accuracy. */
@@ -101,9 +131,9 @@ const npzSource = z
 
 const paritySpec = z
   .object({
-    samples: z.int().min(1000, 'parity needs at least 1000 samples (the seed\'s checklist)').default(1000),
-    seed: z.int().nonnegative().default(0),
-    batchSize: z.int().positive().default(64),
+    samples: z.int().min(1000, 'parity needs at least 1000 samples (the seed\'s checklist)').max(1_000_000).default(1000),
+    seed: z.int().nonnegative().max(2 ** 32 - 1).default(0),
+    batchSize: z.int().positive().max(4096).default(64),
     data: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('random'), distribution: z.enum(['normal', 'uniform']).default('normal') }).strict(),
       npzSource.extend({ kind: z.literal('dataset') }).strict(),
@@ -116,8 +146,8 @@ const benchmarkSpec = z
   .object({
     /** Shapes to time, each a map from input name to its full shape. Defaults to min, opt and max. */
     shapes: z.array(z.record(z.string(), z.array(z.int().positive()).min(1))).optional(),
-    warmup: z.int().nonnegative().default(10),
-    iterations: z.int().positive().default(100),
+    warmup: z.int().nonnegative().max(100_000).default(10),
+    iterations: z.int().positive().max(1_000_000).default(100),
     /** TensorRT: time each shape for at least this many seconds too (`trtexec --duration`); default trtexec's 3. */
     minSeconds: z.int().min(1).max(600).optional(),
   })
@@ -131,7 +161,10 @@ const targetSpec = z
     /** GPU architecture (e.g. `sm90`), for GPU backends. */
     gpu: z.string().regex(/^sm\d{2,3}$/, 'expected a compute architecture such as "sm90"').optional(),
     /** Task queue override; defaults to the queue named by backend and architecture. */
-    taskQueue: z.string().min(1).optional(),
+    taskQueue: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._@:-]{0,199}$/, 'expected a task queue name of letters, digits and . _ @ : - (no spaces or newlines)')
+      .optional(),
     /**
      * Precision ladder: the target's precisions in order of preference, e.g. `[int8, fp16, fp32]`.
      * The target delivers ONE engine: the first precision whose parity passes; each one that fails
@@ -152,7 +185,7 @@ const canaryStep = z
 
 const rolloutSpec = z
   .object({
-    approvers: z.array(z.string().min(1)).min(1),
+    approvers: z.array(PersonNameSchema).min(1).max(100),
     /** Which package goes to production; default the first target's first precision. */
     serve: z.object({ target: identifier, precision: z.enum(['fp32', 'fp16', 'bf16', 'int8']) }).strict().optional(),
     shadow: z
@@ -221,15 +254,21 @@ export const ManifestSchema = z
         entrypoint: z
           .string()
           .regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, 'expected "python.module:ClassName", e.g. "model_def:SmallCNN"'),
-        init: z.record(z.string(), z.unknown()).default({}),
+        init: z
+          .record(z.string(), z.unknown())
+          .superRefine((init, ctx) => {
+            const problem = plainValueProblem(init);
+            if (problem) ctx.addIssue({ code: 'custom', message: `expected plain YAML values (numbers, strings, lists, mappings): ${problem}` });
+          })
+          .default({}),
         /** Folder (relative to the repository root) put on PYTHONPATH. */
-        pythonPath: z.string().default('.'),
+        pythonPath: repoPath.default('.'),
       })
       .strict(),
     artifact: z
       .object({
-        checkpoint: z.string().min(1),
-        metrics: z.string().min(1),
+        checkpoint: repoPath,
+        metrics: repoPath,
         acceptance: z.array(acceptanceCriterion).default([]),
       })
       .strict(),
@@ -246,7 +285,7 @@ export const ManifestSchema = z
       })
       .strict()
       .default({ opset: 17, exporter: 'auto' }),
-    calibration: npzSource.extend({ samples: z.int().positive().default(256) }).strict().optional(),
+    calibration: npzSource.extend({ samples: z.int().positive().max(100_000).default(256) }).strict().optional(),
     targets: z.array(targetSpec).min(1),
     parity: paritySpec,
     benchmark: benchmarkSpec.default({ warmup: 10, iterations: 100 }),
