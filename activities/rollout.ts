@@ -14,6 +14,7 @@ import type { ActivityDeps } from './deps.ts';
 import { withFailures } from './failures.ts';
 import { RuntimeAdminClient, type RuntimeEndpoint, type RuntimeState } from './runtime/admin-client.ts';
 import { checkFleetCompatibility, type FleetCompatibility, type FleetHost } from './tensorrt/compat.ts';
+import { senderIdentity, type SenderQuery } from './sender-identity.ts';
 import { runToolkit } from './toolkit.ts';
 
 /** Dependencies of the rollout activities. */
@@ -134,6 +135,11 @@ export function createRolloutActivities({ workspace, toolkit, runtime }: Rollout
     },
 
     /** Keeps a decision record beside the package, once per sequence number. */
+    /** The Temporal client identity recorded with an approval's Update or Signal (see sender-identity.ts). */
+    async senderIdentity(query: SenderQuery): Promise<string | null> {
+      return senderIdentity(query);
+    },
+
     async keepDecision(input: { model: string; tag: string; record: DecisionRecord }): Promise<string> {
       return withFailures(async () => {
         const key = ['packages', input.model, input.tag, 'decisions', `${String(input.record.seq).padStart(3, '0')}-${input.record.kind}.json`].join('/');

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { hostname, userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { UserError } from '../lib/errors.ts';
 
@@ -25,7 +26,8 @@ export function temporalTarget(overrides: Partial<TemporalTarget> = {}): Tempora
 export async function connectClient(target: TemporalTarget): Promise<Client> {
   try {
     const connection = await Connection.connect({ address: target.address, connectTimeout: 3000 });
-    return new Client({ connection, namespace: target.namespace });
+    // The identity the server records with every Update and Signal this CLI sends (approvals too).
+    return new Client({ connection, namespace: target.namespace, identity: `${userInfo().username}@${hostname()} modelship-cli` });
   } catch (err) {
     throw new UserError(
       `cannot reach Temporal at ${target.address}: ${(err as Error).message}`,

@@ -68,6 +68,11 @@ export interface DecisionRecord {
   weight?: number;
   verdict: 'pass' | 'fail' | 'inconclusive' | 'approved' | 'rejected' | 'done' | 'refused';
   by?: string;
+  /**
+   * The Temporal client identity the server recorded with the approval's Update or Signal
+   * (what the caller's client connected as; `by` is what the caller typed).
+   */
+  clientIdentity?: string;
   reason?: string;
   /** The statistics and thresholds (analysis checks), or anything the gate looked at. */
   detail?: unknown;

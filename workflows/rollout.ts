@@ -11,12 +11,14 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  currentUpdateInfo,
   isCancellation,
   patched,
   proxyActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { AnalysisActivities } from '../activities/metrics/analysis-activities.ts';
 import type { RolloutActivities } from '../activities/index.ts';
@@ -77,7 +79,7 @@ class RollbackRequested extends Error {
 export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
   const { plan } = input;
   const status: RolloutStatus = { phase: RolloutPhase.Checking, weights: { candidate: 0, shadow: 0 }, candidateVersion: input.tag, decisions: [] };
-  let decision: { kind: 'approved' | 'rejected'; record: DecisionRecord } | undefined;
+  let decision: { kind: 'approved' | 'rejected'; record: DecisionRecord; updateId?: string; signalName?: string } | undefined;
   let manualRollback: RollbackArgs | undefined;
 
   const now = () => new Date(Date.now()).toISOString();
@@ -106,9 +108,9 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     if (args.step !== undefined && args.step !== status.awaiting.step) throw new Error(`step ${args.step} is not the one waiting; step ${status.awaiting.step} (weight ${status.awaiting.weight}%) is`);
     if (decision) throw new Error(`step ${status.awaiting.step} was already ${decision.kind} by ${decision.record.by}`);
   };
-  const decide = (kind: 'approved' | 'rejected', args: ApprovalArgs) => {
+  const decide = (kind: 'approved' | 'rejected', args: ApprovalArgs, signalName?: string) => {
     const r = record({ kind: kind === 'approved' ? 'approval' : 'rejection', verdict: kind, by: args.by, reason: args.reason, step: status.awaiting?.step, weight: status.awaiting?.weight });
-    decision = { kind, record: r };
+    decision = { kind, record: r, updateId: currentUpdateInfo()?.id, signalName };
     return r;
   };
   const validateRollback = (raw: unknown) => {
@@ -139,8 +141,8 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
         record({ kind: 'refused-signal', verdict: 'refused', by: claimedBy(raw), reason: message.slice(0, 500) });
       }
     };
-  setHandler(approveSignal, signalTwin<ApprovalArgs>(validateDecision, (a) => decide('approved', a)));
-  setHandler(rejectSignal, signalTwin<ApprovalArgs>(validateDecision, (a) => decide('rejected', a)));
+  setHandler(approveSignal, signalTwin<ApprovalArgs>(validateDecision, (a) => decide('approved', a, approveSignal.name)));
+  setHandler(rejectSignal, signalTwin<ApprovalArgs>(validateDecision, (a) => decide('rejected', a, rejectSignal.name)));
   setHandler(rollbackSignal, signalTwin<RollbackArgs>(validateRollback, askRollback));
   setHandler(rolloutStatusQuery, () => status, { description: HANDLER_DESCRIPTIONS.rolloutStatus });
 
@@ -167,6 +169,12 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
       upsertMemo({ summary: `${input.model} ${input.tag}: ESCALATED — step ${step} (${weight}%) waited ${plan.approvalTimeout.after} for approval` });
     }
     status.awaiting = undefined;
+    if (patched('approver-client-identity')) {
+      // Beside the name the caller typed, the identity its Temporal client connected as.
+      const { workflowId, runId } = workflowInfo();
+      const identity = await runtime.senderIdentity({ workflowId, runId, updateId: decision!.updateId, signalName: decision!.updateId ? undefined : decision!.signalName });
+      if (identity) decision!.record.clientIdentity = identity;
+    }
     await keep(decision!.record);
     if (decision!.kind === 'rejected') throw new RollbackRequested(`rejected by ${decision!.record.by}${decision!.record.reason ? `: ${decision!.record.reason}` : ''}`, decision!.record.by);
   };

@@ -164,6 +164,10 @@ describe('rollout', () => {
     expect(status.stage, why.join('\n')).toBe('promoted');
     expect(kinds).toContain('shadow-gate:pass');
     expect(kinds.filter((k) => k === 'approval:approved')).toHaveLength(2);
+    // Beside the name typed, the identity the server recorded for the client that sent each Update.
+    const identity = env.client.options.identity;
+    expect(identity).toMatch(/\S/);
+    expect(status.rollout!.decisions.filter((d) => d.kind === 'approval').map((d) => d.clientIdentity)).toEqual([identity, identity]);
     expect(kinds).toContain('analysis:pass');
     const state = await admin.state();
     expect(state.variants.stable?.version).toBe('v1.1.0');
@@ -232,7 +236,7 @@ describe('rollout', () => {
     expect(status.stage).toBe('rolled-back');
     const d = status.rollout!.decisions;
     expect(d.find((x) => x.kind === 'refused-signal')?.reason).toContain('mallory is not an approver');
-    expect(d.find((x) => x.kind === 'approval')).toMatchObject({ by: 'alice', step: 1 });
+    expect(d.find((x) => x.kind === 'approval')).toMatchObject({ by: 'alice', step: 1, clientIdentity: env.client.options.identity }); // sent as a Signal
     expect(d.find((x) => x.kind === 'rejection')).toMatchObject({ by: 'bob', step: 2, verdict: 'rejected' });
     expect(d.at(-1)!.reason).toBe('rejected by bob: not before the holidays');
     expect(d.filter((x) => x.kind === 'approval-timeout')).toHaveLength(1);

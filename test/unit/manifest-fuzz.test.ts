@@ -32,7 +32,7 @@ function setAt(obj: unknown, path: (string | number)[], value: unknown): unknown
 }
 
 /** Runs the parser: 'ok', or the issues of a ManifestError; any other exception fails the test. */
-function outcome(text: string): 'ok' | { field: string; message: string }[] {
+function outcome(text: string): 'ok' | readonly { field: string; message: string }[] {
   try {
     parseManifest(text);
     return 'ok';
@@ -84,7 +84,7 @@ describe('the mistakes the security review found', () => {
   ])('%s', (_what, text, field, message) => {
     const r = outcome(text);
     expect(r).not.toBe('ok');
-    const issue = (r as { field: string; message: string }[]).find((i) => i.field === field);
+    const issue = (r as readonly { field: string; message: string }[]).find((i) => i.field === field);
     expect(issue, JSON.stringify(r)).toBeDefined();
     expect(issue!.message).toMatch(message);
   });
