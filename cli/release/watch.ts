@@ -22,7 +22,7 @@ export function formatDecision(d: DecisionRecord): string {
   const where = d.step !== undefined ? ` step ${d.step}${d.weight !== undefined ? ` (${d.weight}%)` : ''}` : '';
   const detail = d.detail as { checks?: { check: string; verdict: string; detail?: string }[] } | undefined;
   const checks = detail?.checks?.filter((c) => c.verdict !== 'skipped').map((c) => `${c.check} ${c.verdict}`).join(', ');
-  return `#${d.seq} ${d.kind}${where}: ${d.verdict}${d.by ? ` by ${d.by}` : ''}${d.reason ? ` — ${d.reason}` : ''}${checks ? ` [${checks}]` : ''}`;
+  return `#${d.seq} ${d.kind}${where}: ${d.verdict}${d.by ? ` by ${d.by}` : ''}${d.clientIdentity ? ` (client ${d.clientIdentity})` : ''}${d.reason ? ` — ${d.reason}` : ''}${checks ? ` [${checks}]` : ''}`;
 }
 
 /** What the watcher reports as it goes. */
