@@ -10,8 +10,10 @@ Usage: python build_packages.py OUT_DIR   prints {"name": "path", ...} as JSON.
 """
 from __future__ import annotations
 
+import io
 import json
 import sys
+import tarfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "toolkit" / "tests" / "serve"))
@@ -46,7 +48,12 @@ def main(out: Path) -> None:
         "slow-1": build_package(out / "slow", version="slow-1", seed=0, init={"delay_s": 0.02}, with_engine=False),
     }
     flaky = build_package(out / "flaky", version="flaky-1", seed=0, with_engine=False)
-    (flaky / "source" / "tiny_model.py").write_text(FLAKY_SOURCE)
+    # The source travels as the listed source.tar: replace the module inside it (edit_metadata relists its sha256).
+    data = FLAKY_SOURCE.encode()
+    info = tarfile.TarInfo("tiny_model.py")
+    info.size = len(data)
+    with tarfile.open(flaky / "source.tar", "w") as tar:
+        tar.addfile(info, io.BytesIO(data))
     m = manifest({"fail_rate": 0.3})
     m["model"]["entrypoint"] = "tiny_model:FlakyCNN"
     edit_metadata(flaky, manifest=m)
