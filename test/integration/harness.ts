@@ -24,13 +24,21 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
     Runtime.install({ logger: modelshipLogger('ERROR') });
     runtimeInstalled = true;
   }
-  return TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: findTemporalBinary() },
-      searchAttributes: [ModelNameKey, GitTagKey, ReleaseStageKey],
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
+  // The SDK gives the dev server 5 s to answer; on a loaded 2-core machine its first start can take
+  // longer (seen once in CI-like runs), so a failed start is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'existing-path', path: findTemporalBinary() },
+          searchAttributes: [ModelNameKey, GitTagKey, ReleaseStageKey],
+          extraArgs: ['--log-level', 'error'],
+        },
+      });
+    } catch (err) {
+      if (attempt >= 3 || !/did not start/.test(String((err as Error).message))) throw err;
+    }
+  }
 }
 
 let bundle: WorkflowBundleWithSourceMap | undefined;
