@@ -10,8 +10,11 @@ import { z } from 'zod';
 /** Longest name accepted, in characters. */
 export const MAX_PERSON_NAME = 64;
 
-// Cc (controls), Cf (format: bidi overrides, zero-width joiners), Zl/Zp (line/paragraph separators).
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/**
+ * Characters a name may not hold: Cc (controls), Cf (format: bidi overrides, zero-width joiners),
+ * Zl/Zp (line and paragraph separators).
+ */
+export const INVISIBLE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 /** The zod schema of a person's name. */
 export const PersonNameSchema = z
@@ -19,4 +22,4 @@ export const PersonNameSchema = z
   .min(1, 'expected a name')
   .max(MAX_PERSON_NAME, `expected at most ${MAX_PERSON_NAME} characters`)
   .refine((s) => s.trim().length > 0, 'expected a name, not only spaces')
-  .refine((s) => !INVISIBLE.test(s), 'expected no control, format or bidirectional characters');
+  .refine((s) => !INVISIBLE_CHARACTERS.test(s), 'expected no control, format or bidirectional characters');

@@ -7,7 +7,7 @@
  * @module
  */
 import { z } from 'zod';
-import { PersonNameSchema } from './person-name.ts';
+import { INVISIBLE_CHARACTERS, MAX_PERSON_NAME, PersonNameSchema } from './person-name.ts';
 import type { TargetStepEvent } from './release.ts';
 import type { ApprovalArgs, RollbackArgs } from './rollout.ts';
 
@@ -43,7 +43,7 @@ export function parseRollbackArgs(value: unknown): RollbackArgs {
 export function claimedBy(value: unknown): string {
   const by = value && typeof value === 'object' && 'by' in value ? (value as { by: unknown }).by : undefined;
   if (typeof by !== 'string') return '(unknown)';
-  const clean = by.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '?').slice(0, 64);
+  const clean = by.replace(new RegExp(INVISIBLE_CHARACTERS.source, 'gu'), '?').slice(0, MAX_PERSON_NAME);
   return clean.trim() ? clean : '(unknown)';
 }
 

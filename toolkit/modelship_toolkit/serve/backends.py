@@ -121,10 +121,7 @@ def _load_model_class(source_dir: Path, python_path: str, entrypoint: str) -> ty
     if ":" not in entrypoint:
         raise PackageError(f"manifest.model.entrypoint: expected 'module:Class', got {entrypoint!r}", field="manifest.model.entrypoint")
     module_name, class_name = entrypoint.split(":", 1)
-    base = (source_dir / python_path).resolve()
-    root = source_dir.resolve()
-    if base != root and root not in base.parents:
-        raise PackageError(f"manifest.model.pythonPath: {python_path!r} leaves the package's source", field="manifest.model.pythonPath")
+    base = (source_dir / python_path).resolve()  # load_package refused a pythonPath that leaves the source
     rel = Path(*module_name.split("."))
     candidates = [base / rel.with_suffix(".py"), base / rel / "__init__.py"]
     file = next((c for c in candidates if c.is_file()), None)

@@ -300,11 +300,13 @@ def _check_model_code(manifest: Any) -> None:
                                field="manifest.model.pythonPath")
 
 
-def _safe_member(name: str) -> bool:
-    """A tar entry that stays inside the folder it is unpacked into."""
-    if not name or name.startswith("/") or "\\" in name:
+def _safe_member(member: tarfile.TarInfo, target: Path) -> bool:
+    """A plain file or folder whose path stays inside ``target`` (a package never needs more)."""
+    name = member.name
+    if not (member.isfile() or member.isdir()) or not name or name.startswith("/") or "\\" in name or ".." in Path(name).parts:
         return False
-    return ".." not in Path(name).parts
+    dest = (target / name).resolve()
+    return dest == target or target in dest.parents
 
 
 def _source_dir(source: Path | None) -> Path | None:
@@ -318,14 +320,9 @@ def _source_dir(source: Path | None) -> Path | None:
     try:
         with tarfile.open(source) as tar:
             members = tar.getmembers()
-            for member in members:
-                # Only plain files and folders inside the target: a package never needs more.
-                if not (member.isfile() or member.isdir()) or not _safe_member(member.name):
-                    raise PackageError(f"source: {source.name} holds an unsafe entry {member.name[:200]!r}", status=INTEGRITY, field="source")
-            for member in members:
-                dest = (target / member.name).resolve()
-                if dest != target and target not in dest.parents:
-                    raise PackageError(f"source: {source.name} holds an unsafe entry {member.name[:200]!r}", status=INTEGRITY, field="source")
+            unsafe = next((m for m in members if not _safe_member(m, target)), None)
+            if unsafe is not None:
+                raise PackageError(f"source: {source.name} holds an unsafe entry {unsafe.name[:200]!r}", status=INTEGRITY, field="source")
             tar.extractall(target, members=members)
     except PackageError:
         shutil.rmtree(target, ignore_errors=True)

@@ -53,22 +53,17 @@ def test_source_as_an_unhashed_folder_is_refused(fallback_pkg, tmp_path):
     assert e.value.status == 409 and e.value.field == "source" and "source archive" in e.value.message
 
 
-@pytest.mark.parametrize("python_path", ["..", "../..", "/tmp", "a/../../.."])
-def test_python_path_climbing_out_is_refused(fallback_pkg, tmp_path, python_path):
+@pytest.mark.parametrize(("key", "value"), [
+    *(("pythonPath", v) for v in ["..", "../..", "/tmp", "a/../../.."]),
+    *(("entrypoint", v) for v in ["../evil:Evil", "a/b:C", "/abs/mod:C", "mod:Cls;rm", "tiny_model", "mod..x:C"]),
+])
+def test_model_code_outside_the_source_is_refused(fallback_pkg, tmp_path, key, value):
+    """pythonPath must stay inside the source; the entrypoint must be dotted identifiers."""
     p = copy_package(fallback_pkg, tmp_path / "p")
-    _manifest_model(p, pythonPath=python_path)
+    _manifest_model(p, **{key: value})
     with pytest.raises(PackageError) as e:
         load_package(p)
-    assert e.value.field == "manifest.model.pythonPath"
-
-
-@pytest.mark.parametrize("entrypoint", ["../evil:Evil", "a/b:C", "/abs/mod:C", "mod:Cls;rm", "tiny_model", "mod..x:C"])
-def test_entrypoint_must_be_dotted_identifiers(fallback_pkg, tmp_path, entrypoint):
-    p = copy_package(fallback_pkg, tmp_path / "p")
-    _manifest_model(p, entrypoint=entrypoint)
-    with pytest.raises(PackageError) as e:
-        load_package(p)
-    assert e.value.field == "manifest.model.entrypoint"
+    assert e.value.field == f"manifest.model.{key}"
 
 
 @pytest.mark.parametrize("entry", ["a/..", "..", "../x.py", "a/../../x.py", "/etc/x"])
