@@ -86,7 +86,8 @@ const inputSpec = z
   .object({
     name: identifier,
     dtype: tensorDtype.default('float32'),
-    dims: z.array(z.union([z.int().positive(), dynamicDim])).min(1),
+    /** Fixed sizes, named dynamic ranges, or the name of a dynamic dim another input defines. */
+    dims: z.array(z.union([z.int().positive(), dynamicDim, identifier])).min(1),
   })
   .strict();
 
@@ -106,14 +107,25 @@ const acceptanceCriterion = z
   .string()
   .regex(ACCEPTANCE_PATTERN, 'expected "<metric> <op> <number>" with op one of >=, <=, >, <, ==, e.g. "val_accuracy >= 0.95"');
 
-const tolerance = z
+const elementTolerance = z
   .object({
     maxAbs: z.number().positive().optional(),
     meanAbs: z.number().positive().optional(),
     p99Abs: z.number().positive().optional(),
+    maxRmse: z.number().positive().optional(),
+  })
+  .strict();
+
+/**
+ * A precision's parity tolerance. Element tolerances (maxAbs, meanAbs, p99Abs, maxRmse) hold for
+ * every output separately, and `outputs.<name>` overrides them for one output; the agreement
+ * tolerances apply to outputs[0] (the logits).
+ */
+const tolerance = elementTolerance
+  .extend({
     minTop1Agreement: z.number().min(0).max(1).optional(),
     minTop5Agreement: z.number().min(0).max(1).optional(),
-    maxRmse: z.number().positive().optional(),
+    outputs: z.record(identifier, elementTolerance.refine((t) => Object.keys(t).length > 0, 'expected at least one of maxAbs, meanAbs, p99Abs, maxRmse')).optional(),
   })
   .strict()
   .refine((t) => Object.keys(t).length > 0, 'expected at least one tolerance (maxAbs, meanAbs, p99Abs, minTop1Agreement, ...)');
@@ -157,7 +169,8 @@ const targetSpec = z
   .object({
     name: identifier,
     backend: z.enum(['onnxruntime-cpu', 'tensorrt']),
-    precisions: z.array(z.enum(['fp32', 'fp16', 'bf16', 'int8'])).min(1),
+    /** The precisions to build; may be left out when `ladder` lists them. */
+    precisions: z.array(z.enum(['fp32', 'fp16', 'bf16', 'int8'])).min(1).optional(),
     /** GPU architecture (e.g. `sm90`), for GPU backends. */
     gpu: z.string().regex(/^sm\d{2,3}$/, 'expected a compute architecture such as "sm90"').optional(),
     /** Task queue override; defaults to the queue named by backend and architecture. */
@@ -294,26 +307,42 @@ export const ManifestSchema = z
   .strict()
   .superRefine((m, ctx) => {
     const inputNames = new Set<string>();
-    const dimNames = new Set<string>();
+    const dimNames = new Map<string, z.infer<typeof dynamicDim>>();
     m.inputs.forEach((input, i) => {
       if (inputNames.has(input.name)) ctx.addIssue({ code: 'custom', path: ['inputs', i, 'name'], message: `duplicate input name "${input.name}"` });
       inputNames.add(input.name);
-      input.dims.forEach((d) => typeof d === 'object' && dimNames.add(d.name));
-    });
-    m.outputs.forEach((output, i) =>
-      output.dims.forEach((d, j) => {
-        if (typeof d === 'string' && !dimNames.has(d)) {
+      input.dims.forEach((d, j) => {
+        if (typeof d !== 'object') return;
+        const earlier = dimNames.get(d.name);
+        if (earlier && (earlier.min !== d.min || earlier.opt !== d.opt || earlier.max !== d.max)) {
           ctx.addIssue({
             code: 'custom',
-            path: ['outputs', i, 'dims', j],
-            message: `"${d}" is not a dynamic dim of any input (known: ${[...dimNames].join(', ') || 'none'})`,
+            path: ['inputs', i, 'dims', j],
+            message: `dim "${d.name}" is defined twice with different ranges (${earlier.min}/${earlier.opt}/${earlier.max} and ${d.min}/${d.opt}/${d.max}); define it once and refer to it by name elsewhere`,
           });
         }
+        dimNames.set(d.name, d);
+      });
+    });
+    const unknownDim = (d: string): string =>
+      `"${d}" is not a dynamic dim defined by any input (defined: ${[...dimNames.keys()].join(', ') || 'none'}); define it once as { name: ${d}, min, opt, max } and refer to it by name elsewhere`;
+    m.inputs.forEach((input, i) =>
+      input.dims.forEach((d, j) => {
+        if (typeof d === 'string' && !dimNames.has(d)) ctx.addIssue({ code: 'custom', path: ['inputs', i, 'dims', j], message: unknownDim(d) });
+      }),
+    );
+    m.outputs.forEach((output, i) =>
+      output.dims.forEach((d, j) => {
+        if (typeof d === 'string' && !dimNames.has(d)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'dims', j], message: unknownDim(d) });
       }),
     );
     const targetNames = new Set<string>();
     const precisionsUsed = new Set<string>();
-    m.targets.forEach((t, i) => {
+    m.targets.forEach((written, i) => {
+      if (!written.precisions && !written.ladder) {
+        ctx.addIssue({ code: 'custom', path: ['targets', i, 'precisions'], message: 'expected the precisions to build, e.g. precisions: [fp32, int8] (or a ladder: [int8, fp32])' });
+      }
+      const t = { ...written, precisions: written.precisions ?? written.ladder ?? [] };
       if (targetNames.has(t.name)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `duplicate target name "${t.name}"` });
       targetNames.add(t.name);
       t.precisions.forEach((p, j) => {
@@ -354,6 +383,14 @@ export const ManifestSchema = z
     if (precisionsUsed.has('int8') && !m.calibration) {
       ctx.addIssue({ code: 'custom', path: ['calibration'], message: 'an int8 target needs calibration data: calibration: { path: data/calib.npz }' });
     }
+    const outputNames = new Set(m.outputs.map((o) => o.name));
+    for (const [p, tol] of Object.entries(m.parity.tolerances)) {
+      for (const name of Object.keys(tol?.outputs ?? {})) {
+        if (!outputNames.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['parity', 'tolerances', p, 'outputs', name], message: `no output named "${name}" (outputs: ${[...outputNames].join(', ')})` });
+        }
+      }
+    }
     for (const p of precisionsUsed) {
       if (!m.parity.tolerances[p as Precision]) {
         ctx.addIssue({ code: 'custom', path: ['parity', 'tolerances', p], message: `a target builds ${p}, so parity needs a tolerance for it` });
@@ -368,7 +405,7 @@ export const ManifestSchema = z
       }
     }
     const serve = m.rollout?.serve;
-    if (serve && !m.targets.some((t) => t.name === serve.target && t.precisions.includes(serve.precision))) {
+    if (serve && !m.targets.some((t) => t.name === serve.target && (t.precisions ?? t.ladder ?? []).includes(serve.precision))) {
       ctx.addIssue({ code: 'custom', path: ['rollout', 'serve'], message: `no target "${serve.target}" builds ${serve.precision}` });
     }
     m.benchmark.shapes?.forEach((shape, i) => {
@@ -384,10 +421,12 @@ export const ManifestSchema = z
           continue;
         }
         dims.forEach((size, j) => {
-          const d = input.dims[j];
-          const ok = typeof d === 'number' ? size === d : size >= d!.min && size <= d!.max;
+          const written = input.dims[j];
+          const d = typeof written === 'string' ? dimNames.get(written) : written;
+          if (d === undefined) return; // an unknown name, reported above
+          const ok = typeof d === 'number' ? size === d : size >= d.min && size <= d.max;
           if (!ok) {
-            const range = typeof d === 'number' ? `${d}` : `${d!.min}..${d!.max}`;
+            const range = typeof d === 'number' ? `${d}` : `${d.min}..${d.max}`;
             ctx.addIssue({ code: 'custom', path: ['benchmark', 'shapes', i, name, j], message: `${size} is outside ${range}` });
           }
         });
@@ -395,8 +434,32 @@ export const ManifestSchema = z
     });
   });
 
-/** A validated manifest, with defaults filled in. */
-export type Manifest = z.infer<typeof ManifestSchema>;
+/** A manifest as written, validated, before named input dims are resolved. */
+type ParsedManifest = z.infer<typeof ManifestSchema>;
+/** An input whose every dim is a fixed size or a full dynamic range (named references resolved). */
+type ResolvedInput = Omit<ParsedManifest['inputs'][number], 'dims'> & { dims: InputDim[] };
+/** A target whose precisions are listed (from its ladder when the manifest left them out). */
+type ResolvedTarget = Omit<ParsedManifest['targets'][number], 'precisions'> & { precisions: Precision[] };
+/**
+ * A validated manifest, with defaults filled in and every input dim written by name (`[batch, 4]`)
+ * replaced by the dynamic range it names: code past the loader sees numbers and ranges only.
+ */
+export type Manifest = Omit<ParsedManifest, 'inputs' | 'targets'> & { inputs: ResolvedInput[]; targets: ResolvedTarget[] };
+
+/**
+ * Replaces each input dim given by name with the dynamic range an input defines under that name,
+ * and fills a target's precisions from its ladder when only the ladder is written.
+ */
+function resolveManifest(m: ParsedManifest): Manifest {
+  const defined = new Map<string, InputDim>();
+  for (const input of m.inputs) for (const d of input.dims) if (typeof d === 'object') defined.set(d.name, d);
+  // The schema's rules guarantee every name is defined.
+  return {
+    ...m,
+    inputs: m.inputs.map((input) => ({ ...input, dims: input.dims.map((d) => (typeof d === 'string' ? defined.get(d)! : d)) })),
+    targets: m.targets.map((t) => ({ ...t, precisions: t.precisions ?? t.ladder ?? [] })),
+  };
+}
 /** An input of the manifest. */
 export type InputSpec = Manifest['inputs'][number];
 /** A target of the manifest. */
@@ -418,7 +481,7 @@ export function toFieldIssues(error: z.ZodError): FieldIssue[] {
 export function validateManifest(value: unknown, source = 'modelship.yaml'): Manifest {
   const result = ManifestSchema.safeParse(value);
   if (!result.success) throw new ManifestError(source, toFieldIssues(result.error));
-  return result.data;
+  return resolveManifest(result.data);
 }
 
 /**

@@ -86,6 +86,16 @@ export const ExportResultSchema = z.object({
   operators: z.record(z.string(), z.int()),
   watchList: z.array(z.object({ op: z.string(), count: z.int(), advice: z.string() })),
   determinism: z.object({ maxAbs: z.number(), passed: z.boolean() }),
+  /** What the toolkit changed so the exporter takes the model as written. */
+  adjustments: z
+    .object({
+      /** Modules whose inference fast path (fused eval kernels) was off during export. */
+      fastPathsOff: z.array(z.string()),
+      fastPathsHow: z.string().nullable(),
+      /** Operators exported with the toolkit's own ONNX symbolic (this torch has none). */
+      symbolics: z.array(z.string()),
+    })
+    .optional(),
   checks: z.array(z.string()),
   inputs: z.array(z.object({ name: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
   outputs: z.array(z.object({ name: z.string(), shape: z.array(z.union([z.int(), z.string()])) })),
@@ -155,6 +165,7 @@ export const ParityRequestSchema = z.object({
   referenceDevice: referenceDevice.optional(),
 });
 const agreement = z.object({ agree: z.int(), n: z.int(), rate: z.number(), wilsonLower: z.number() });
+const elementStats = z.object({ maxAbs: z.number(), meanAbs: z.number(), p99Abs: z.number(), rmse: z.number() });
 /** Result of `parity` (written as parity.json). */
 export const ParityReportSchema = z.object({
   backend,
@@ -162,18 +173,30 @@ export const ParityReportSchema = z.object({
   samples: z.int(),
   data: z.object({ kind: z.enum(['random', 'dataset']), seed: z.int(), path: z.string().optional() }),
   shapes: z.array(z.record(z.string(), z.array(z.int()))),
+  /** The samples run at each shape (the dataset's, then min/opt/max/mid of every dynamic dim) and their statistics. */
+  byShape: z
+    .array(z.object({ shape: z.record(z.string(), z.array(z.int())), samples: z.int(), maxAbs: z.number(), meanAbs: z.number(), top1: z.number().optional() }))
+    .optional(),
   stats: z.object({
+    /** Element statistics of the worst output; `outputs` holds each output's own. */
     maxAbs: z.number(),
     meanAbs: z.number(),
     p99Abs: z.number(),
     rmse: z.number(),
+    outputs: z.record(z.string(), elementStats).optional(),
     top1: agreement.optional(),
     top5: agreement.optional(),
     referenceAccuracy: z.number().optional(),
     engineAccuracy: z.number().optional(),
+    /** Regression with labels: the reference's and the engine's error against them. */
+    labels: z
+      .object({ samples: z.int(), referenceRmse: z.number(), engineRmse: z.number(), referenceMae: z.number(), engineMae: z.number() })
+      .optional(),
   }),
   nonFinite: z.object({ reference: z.int(), engine: z.int() }),
   tolerance: z.record(z.string(), z.number()),
+  /** Per-output tolerances that override the shared ones for that output. */
+  outputTolerances: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   checks: z.array(CheckSchema),
   /** For each tolerance, the loosest value that would still have failed is just past this one. */
   smallestPassingTolerance: z.record(z.string(), z.number()),

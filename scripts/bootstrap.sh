@@ -9,7 +9,7 @@ log() { printf 'bootstrap: %s\n' "$*" >&2; }
 sha() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 # 1. Debian packages: PyPI's torch wheels pull gigabytes of CUDA; Debian's are CPU-only.
-DEBIAN_PACKAGES=(git python3-venv python3-torch python3-onnx python3-sklearn python3-yaml prometheus ${MODELSHIP_EXTRA_DEBIAN_PACKAGES:-})
+DEBIAN_PACKAGES=(git python3-venv python3-torch python3-onnx python3-sklearn python3-yaml python3-torchvision prometheus ${MODELSHIP_EXTRA_DEBIAN_PACKAGES:-})
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -52,7 +52,15 @@ describe('manifest', () => {
     ['malformed acceptance', (m) => (m.artifact.acceptance = ['accuracy is high']), /^artifact\.acceptance\[0\]: expected "<metric> <op> <number>"/],
     ['unknown dtype', (m) => (m.inputs[0].dtype = 'float128'), /^inputs\[0\]\.dtype: /],
     ['zero dim', (m) => (m.inputs[0].dims[1] = 0), /^inputs\[0\]\.dims\[1\]/],
-    ['output dim naming no input dim', (m) => (m.outputs[0].dims = ['batchsize', 10]), /^outputs\[0\]\.dims\[0\]: "batchsize" is not a dynamic dim of any input \(known: batch\)$/],
+    ['output dim naming no input dim', (m) => (m.outputs[0].dims = ['batchsize', 10]), /^outputs\[0\]\.dims\[0\]: "batchsize" is not a dynamic dim defined by any input \(defined: batch\)/],
+    ['input dim naming no input dim', (m) => (m.inputs[0].dims[2] = 'height'), /^inputs\[0\]\.dims\[2\]: "height" is not a dynamic dim defined by any input \(defined: batch\); define it once as \{ name: height, min, opt, max \}/],
+    [
+      'one dim name with two ranges',
+      (m) => m.inputs.push({ name: 'mask', dims: [{ name: 'batch', min: 1, opt: 8, max: 16 }, 4] }),
+      /^inputs\[1\]\.dims\[0\]: dim "batch" is defined twice with different ranges \(1\/32\/256 and 1\/8\/16\)/,
+    ],
+    ['a target with neither precisions nor ladder', (m) => delete m.targets[0].precisions, /^targets\[0\]\.precisions: expected the precisions to build, e\.g\. precisions: \[fp32, int8\]/],
+    ['a per-output tolerance for no output', (m) => (m.parity.tolerances.int8.outputs = { probs: { maxAbs: 1 } }), /^parity\.tolerances\.int8\.outputs\.probs: no output named "probs" \(outputs: logits\)$/],
     ['duplicate input', (m) => m.inputs.push(structuredClone(m.inputs[0])), /^inputs\[1\]\.name: duplicate input name "input"$/],
     ['unknown task', (m) => (m.task = { kind: 'ranking' }), /^task\.kind: /],
     ['top-k beyond classes', (m) => (m.task.topK = [1, 20]), /^task\.topK: top-20 needs at least 20 classes; outputs\[0\] has 10$/],
@@ -107,6 +115,23 @@ describe('manifest', () => {
     );
     expect(() => assertTargetsRunnable(m)).not.toThrow();
     expect(m.targets[1]).toMatchObject({ backend: 'tensorrt', gpu: 'sm90' });
+  });
+
+  it('resolves input dims written by name to the range another input defines', () => {
+    const m = parseManifest(variant((x) => x.inputs.push({ name: 'mask', dtype: 'bool', dims: ['batch', 8, 8] })));
+    expect(m.inputs[1]!.dims).toEqual([{ name: 'batch', min: 1, opt: 32, max: 256 }, 8, 8]);
+  });
+
+  it('takes a ladder alone as the precisions to build', () => {
+    const m = parseManifest(variant((x) => ((x.targets[0].ladder = ['int8', 'fp32']), delete x.targets[0].precisions)));
+    expect(m.targets[0]!.precisions).toEqual(['int8', 'fp32']);
+  });
+
+  it('accepts every example manifest', () => {
+    for (const name of ['gratings-mobilenet', 'text-transformer', 'two-head-regression', 'warp-cnn', 'shapes-resnet']) {
+      const m = parseManifest(readFileSync(new URL(`../../examples/${name}/modelship.yaml`, import.meta.url), 'utf8'), name);
+      expect(m.inputs.every((i) => i.dims.every((d) => typeof d !== 'string'))).toBe(true);
+    }
   });
 
   it('parses acceptance criteria', () => {

@@ -31,12 +31,33 @@ def agreement(agree: int, n: int) -> dict[str, Any]:
     return {"agree": int(agree), "n": int(n), "rate": agree / n if n else 0.0, "wilsonLower": wilson_lower(agree, n)}
 
 
+def error_stats(errors: list[np.ndarray]) -> dict[str, float]:
+    """``{maxAbs, meanAbs, p99Abs, rmse}`` of the absolute errors in ``errors`` (zeros when empty)."""
+    err = np.concatenate(errors) if errors else np.zeros(0)
+    if not err.size:
+        return {"maxAbs": 0.0, "meanAbs": 0.0, "p99Abs": 0.0, "rmse": 0.0}
+    return {
+        "maxAbs": float(err.max()),
+        "meanAbs": float(err.mean()),
+        "p99Abs": float(np.percentile(err, 99)),
+        "rmse": float(np.sqrt(np.mean(err * err))),
+    }
+
+
+ELEMENT_STATS = ("maxAbs", "meanAbs", "p99Abs", "rmse")
+
+
 @dataclass
 class Accumulator:
-    """Collects batches of (reference, engine) outputs and labels; summarises them at the end."""
+    """Collects batches of (reference, engine) outputs and labels; summarises them at the end.
+
+    Element-wise errors are kept per output: an error in one output (say a log-variance head) is
+    never averaged away by the others.
+    """
 
     classification: bool
-    abs_errors: list[np.ndarray] = field(default_factory=list)
+    output_names: list[str] = field(default_factory=list)
+    abs_errors: dict[int, list[np.ndarray]] = field(default_factory=dict)
     nonfinite_ref: int = 0
     nonfinite_eng: int = 0
     n: int = 0
@@ -46,19 +67,25 @@ class Accumulator:
     ref_correct: int = 0
     eng_correct: int = 0
     labelled: int = 0
+    ref_sq: float = 0.0
+    eng_sq: float = 0.0
+    ref_abs: float = 0.0
+    eng_abs: float = 0.0
 
     def add(self, ref: list[np.ndarray], eng: list[np.ndarray], labels: np.ndarray | None = None) -> None:
-        """Adds one batch: every output's element-wise errors, and (classification) outputs[0]'s labels."""
-        for r, e in zip(ref, eng):
+        """Adds one batch: every output's element-wise errors, and outputs[0] against the labels
+        (class agreement for classification, the error against regression targets otherwise)."""
+        for i, (r, e) in enumerate(zip(ref, eng)):
             r = np.asarray(r, dtype=np.float64)
             e = np.asarray(e, dtype=np.float64).reshape(r.shape)
             fr, fe = np.isfinite(r), np.isfinite(e)
             self.nonfinite_ref += int((~fr).sum())
             self.nonfinite_eng += int((~fe).sum())
             both = fr & fe
-            self.abs_errors.append(np.abs(r - e)[both].ravel())
+            self.abs_errors.setdefault(i, []).append(np.abs(r - e)[both].ravel())
         if not self.classification:
             self.n += len(ref[0])
+            self._add_regression_labels(ref[0], eng[0], labels)
             return
         r0 = np.asarray(ref[0]).reshape(len(ref[0]), -1)
         e0 = np.asarray(eng[0]).reshape(len(r0), -1)
@@ -75,22 +102,47 @@ class Accumulator:
             self.ref_correct += int((ref_top1 == labels).sum())
             self.eng_correct += int((e0.argmax(axis=1) == labels).sum())
 
+    def _add_regression_labels(self, ref: np.ndarray, eng: np.ndarray, labels: np.ndarray | None) -> None:
+        if labels is None:
+            return
+        y = np.asarray(labels, dtype=np.float64).reshape(-1)
+        r = np.asarray(ref, dtype=np.float64).reshape(-1)
+        e = np.asarray(eng, dtype=np.float64).reshape(-1)
+        if y.size != r.size:  # labels are one value per sample; outputs[0] holds more: nothing to compare
+            return
+        self.labelled += y.size
+        self.ref_sq += float(((r - y) ** 2).sum())
+        self.eng_sq += float(((e - y) ** 2).sum())
+        self.ref_abs += float(np.abs(r - y).sum())
+        self.eng_abs += float(np.abs(e - y).sum())
+
+    def output_stats(self) -> dict[str, dict[str, float]]:
+        """Per output name: ``{maxAbs, meanAbs, p99Abs, rmse}``."""
+        names = self.output_names or [f"output{i}" for i in sorted(self.abs_errors)]
+        return {names[i]: error_stats(errs) for i, errs in sorted(self.abs_errors.items()) if i < len(names)}
+
     def stats(self) -> dict[str, Any]:
-        """Returns the report's ``stats``: maxAbs, meanAbs, p99Abs, rmse, top1/top5, accuracies."""
-        err = np.concatenate(self.abs_errors) if self.abs_errors else np.zeros(0)
-        out: dict[str, Any] = {
-            "maxAbs": float(err.max()) if err.size else 0.0,
-            "meanAbs": float(err.mean()) if err.size else 0.0,
-            "p99Abs": float(np.percentile(err, 99)) if err.size else 0.0,
-            "rmse": float(np.sqrt(np.mean(err * err))) if err.size else 0.0,
-        }
+        """Returns the report's ``stats``: each element statistic of the WORST output (what a
+        tolerance applied to every output must cover), ``outputs`` (each output's own), top-1/top-5
+        agreement, and against labels the accuracies (classification) or errors (regression)."""
+        per_output = self.output_stats()
+        out: dict[str, Any] = {k: max((o[k] for o in per_output.values()), default=0.0) for k in ELEMENT_STATS}
+        out["outputs"] = per_output
         if self.classification and self.n:
             out["top1"] = agreement(self.top1, self.n)
             if self.top5_possible:
                 out["top5"] = agreement(self.top5, self.n)
-        if self.labelled:
+        if self.labelled and self.classification:
             out["referenceAccuracy"] = self.ref_correct / self.labelled
             out["engineAccuracy"] = self.eng_correct / self.labelled
+        elif self.labelled:
+            out["labels"] = {
+                "samples": self.labelled,
+                "referenceRmse": math.sqrt(self.ref_sq / self.labelled),
+                "engineRmse": math.sqrt(self.eng_sq / self.labelled),
+                "referenceMae": self.ref_abs / self.labelled,
+                "engineMae": self.eng_abs / self.labelled,
+            }
         return out
 
 

@@ -92,3 +92,38 @@ def _check_dims(x: np.ndarray, spec: dict[str, Any], path: Path, key: str, field
             f"{path}: array {key!r} has shape {list(x.shape)}, input {spec['name']!r} needs [{', '.join(map(str, want))}]",
             field=field,
         )
+
+
+def resize_axis(x: np.ndarray, axis: int, size: int) -> np.ndarray:
+    """Linear resampling of ``x`` along ``axis`` to ``size`` (pixel centres, like bilinear resizing
+    with ``align_corners=False``); the dtype is kept."""
+    old = x.shape[axis]
+    if old == size:
+        return x
+    pos = np.clip((np.arange(size) + 0.5) * old / size - 0.5, 0, old - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, old - 1)
+    w = (pos - lo).reshape([-1 if i == axis else 1 for i in range(x.ndim)])
+    out = np.take(x, lo, axis=axis) * (1 - w) + np.take(x, hi, axis=axis) * w
+    return out.astype(x.dtype, copy=False)
+
+
+def crop_or_pad_axis(x: np.ndarray, axis: int, size: int) -> np.ndarray:
+    """``x`` cut to ``size`` along ``axis``, or padded there with zeros (token id 0, mask 0)."""
+    old = x.shape[axis]
+    if old >= size:
+        return np.take(x, np.arange(size), axis=axis)
+    pad = [(0, 0)] * x.ndim
+    pad[axis] = (0, size - old)
+    return np.pad(x, pad)
+
+
+def fit_to_shape(x: np.ndarray, shape: list[int]) -> np.ndarray:
+    """Dataset samples ``x`` (``len(x) == shape[0]``) brought to ``shape``: float inputs (images,
+    signals) are resampled along each differing axis; integer and bool inputs (token ids, masks) are
+    cut or zero-padded."""
+    floating = np.issubdtype(x.dtype, np.floating)
+    for axis in range(1, x.ndim):
+        if x.shape[axis] != shape[axis]:
+            x = resize_axis(x, axis, shape[axis]) if floating else crop_or_pad_axis(x, axis, shape[axis])
+    return np.ascontiguousarray(x)

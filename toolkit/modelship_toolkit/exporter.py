@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from . import export_compat
 from .errors import BadInput
+from .versions import torch_version_tuple
 
 DYNAMO_MIN_OPSET = 18
 DYNAMO_DEFAULT_FROM = (2, 9)
@@ -61,6 +64,21 @@ def choose(requested: str, opset: int, torch_version: tuple[int, int], has_onnxs
     return Plan("torchscript", opset)
 
 
+@dataclass(frozen=True)
+class Adjustments:
+    """What the toolkit changed so the exporter takes the model (recorded in the export report)."""
+
+    fast_paths_off: list[str]
+    """The modules whose inference fast path was off during export (empty: none had one)."""
+    fast_paths_how: str | None
+    symbolics: list[str]
+    """Operators exported with the toolkit's own symbolic (this torch has none)."""
+
+
+UNSUPPORTED_OPERATOR = re.compile(r"Exporting the operator '?([\w:.]+)'? to ONNX opset version (\d+) is not supported")
+UNSUPPORTED_OPSET = re.compile(r"(?:Unsupported|unsupported) ONNX opset version:? ?(\d+)")
+
+
 def export(
     model: torch.nn.Module,
     args: tuple[torch.Tensor, ...],
@@ -70,10 +88,11 @@ def export(
     input_names: list[str],
     output_names: list[str],
     dynamic_axes: dict[str, dict[int, str]],
-) -> None:
-    """Writes ``model`` as ONNX to ``path`` following ``plan`` (FP32, eval mode, constant folding).
+) -> Adjustments:
+    """Writes ``model`` as ONNX to ``path`` following ``plan`` (FP32, eval mode, constant folding),
+    with inference fast paths off and the toolkit's symbolics for operators this torch lacks.
 
-    Failures are :class:`BadInput` of type ``ExportFailed`` with the seed checklist's advice.
+    Failures are :class:`BadInput` of type ``ExportFailed`` naming the operator and the ways out.
     """
     params = inspect.signature(torch.onnx.export).parameters
     kwargs: dict[str, Any] = {
@@ -89,22 +108,48 @@ def export(
         kwargs["external_data"] = False  # one self-contained file: one digest, one artifact
     if plan.exporter == "torchscript":
         kwargs["training"] = torch.onnx.TrainingMode.EVAL
+        export_compat.register_missing_symbolics(plan.opset)
+    export_compat.USED.clear()
+    fast = export_compat.fast_path_modules(model)
+    how = None
     try:
-        with torch.no_grad():
+        with export_compat.fast_paths_off(model) as how:
             torch.onnx.export(model, args, str(path), **kwargs)
     except Exception as err:  # noqa: BLE001 - the exporter raises many types
-        text = " ".join(str(err).split())[:1000]
-        if "opset" in text.lower() and ("unsupported" in text.lower() or "not supported" in text.lower()):
-            raise BadInput(
-                f"torch {torch.__version__} cannot export at opset {plan.opset}: {text}",
-                field="manifest.export.opset",
-                hint="lower export.opset to one this torch supports (17 on torch 1.13), or upgrade torch",
-                type="ExportFailed",
-            ) from None
-        raise BadInput(
-            f"{plan.exporter} export failed: {type(err).__name__}: {text}",
+        raise export_error(err, plan) from None
+    return Adjustments(fast, how if fast else None, sorted(export_compat.USED))
+
+
+def export_error(err: Exception, plan: Plan) -> BadInput:
+    """The user-facing error of a failed export: the operator, this torch, and real ways out."""
+    text = " ".join(str(err).split())[:1000]
+    torch_v = torch.__version__
+    newer = ("export.exporter: dynamo (torch >= 2.5 with onnxscript)" if torch_version_tuple() < DYNAMO_AVAILABLE_FROM
+             else "export.exporter: dynamo" if plan.exporter != "dynamo" else "a newer torch")
+    op = UNSUPPORTED_OPERATOR.search(text)
+    if op:
+        name = op.group(1)
+        return BadInput(
+            f"torch {torch_v}'s {plan.exporter} exporter has no ONNX conversion for operator {name} "
+            f"(at any opset it writes, not only {plan.opset}): {text}",
             field="manifest.model.entrypoint",
-            hint="unsupported operator or data-dependent control flow: replace it with supported ops, raise "
-            "export.opset, or fix the path (see the watch list advice)",
+            hint=f"ways out: (1) a newer torch and exporter ({newer}); (2) rewrite the code that calls {name} "
+            "with operators ONNX has; (3) register a symbolic for it in your model module with "
+            f"torch.onnx.register_custom_op_symbolic('{name}', fn, {plan.opset})",
             type="ExportFailed",
-        ) from None
+        )
+    opset = UNSUPPORTED_OPSET.search(text)
+    if opset:
+        return BadInput(
+            f"torch {torch_v} cannot export at opset {plan.opset}: {text}",
+            field="manifest.export.opset",
+            hint=f"set export.opset to one torch {torch_v} writes (17 on torch 1.13), or upgrade torch",
+            type="ExportFailed",
+        )
+    return BadInput(
+        f"{plan.exporter} export failed on torch {torch_v}: {type(err).__name__}: {text}",
+        field="manifest.model.entrypoint",
+        hint=f"data-dependent control flow or an operator ONNX lacks: make forward() traceable (no Python branches "
+        f"on tensor values), try {newer}, or see the watch list advice",
+        type="ExportFailed",
+    )

@@ -14,7 +14,10 @@ def request(repo, manifest, engines, precision):
 def test_fp32_dataset_parity_passes(toolkit, repo, manifest, engines):
     code, r = toolkit("parity", request(repo, manifest, engines, "fp32"))
     assert code == 0, r
-    assert r["verdict"] == "pass" and r["samples"] == 1000
+    # 1000 dataset samples, then dataset samples at the min/opt/max/mid batch (1, 32, 256, 128).
+    assert r["verdict"] == "pass" and r["samples"] == 1000 + 1 + 32 + 256 + 128
+    assert [line["shape"]["input"][0] for line in r["byShape"]][-4:] == [1, 32, 256, 128]
+    assert sum(line["samples"] for line in r["byShape"]) == r["samples"]
     assert r["data"]["kind"] == "dataset" and r["data"]["path"].endswith("heldout.npz")
     s = r["stats"]
     assert s["maxAbs"] < 1e-4 and s["top1"]["rate"] == 1.0
@@ -22,7 +25,8 @@ def test_fp32_dataset_parity_passes(toolkit, repo, manifest, engines):
     assert "referenceAccuracy" in s and "engineAccuracy" in s
     assert r["nonFinite"] == {"reference": 0, "engine": 0}
     assert r["smallestPassingTolerance"]["maxAbs"] == s["maxAbs"]
-    assert {c["name"] for c in r["checks"]} >= {"maxAbs", "minTop1Agreement", "nonFinite.engine"}
+    assert {c["name"] for c in r["checks"]} >= {"maxAbs[logits]", "minTop1Agreement", "nonFinite.engine"}
+    assert s["outputs"]["logits"]["maxAbs"] == s["maxAbs"]
 
 
 def test_parity_is_reproducible(toolkit, repo, manifest, engines):
@@ -37,9 +41,18 @@ def test_impossible_int8_tolerance_fails_the_gate(toolkit, repo, manifest, engin
     assert code == 3
     assert r["verdict"] == "fail"
     checks = {c["name"]: c for c in r["checks"]}
-    assert not checks["maxAbs"]["passed"] and checks["minTop1Agreement"]["passed"]
+    assert not checks["maxAbs[logits]"]["passed"] and checks["minTop1Agreement"]["passed"]
     assert r["smallestPassingTolerance"]["maxAbs"] > 1e-9
     assert r["smallestPassingTolerance"]["maxAbs"] == pytest.approx(r["stats"]["maxAbs"])
+
+
+def test_an_output_tolerance_overrides_the_shared_one_for_that_output(toolkit, repo, manifest, engines):
+    manifest["parity"]["tolerances"]["int8"] = {"maxAbs": 1e-9, "minTop1Agreement": 0.5, "outputs": {"logits": {"maxAbs": 100.0}}}
+    code, r = toolkit("parity", request(repo, manifest, engines, "int8"))
+    assert code == 0, r
+    check = next(c for c in r["checks"] if c["name"] == "maxAbs[logits]")
+    assert check["threshold"] == 100.0 and "tolerances.outputs.logits.maxAbs" in check["detail"]
+    assert r["outputTolerances"] == {"logits": {"maxAbs": 100.0}} and "outputs" not in r["tolerance"]
 
 
 def test_random_inputs_cover_min_opt_max_and_mid(toolkit, repo, manifest, engines):

@@ -93,6 +93,17 @@ def _check_dynamic(axes: dict[str, dict[int, str]], values: list[dict[str, Any]]
     return lost
 
 
+def adjustment_checks(adjusted: exporter.Adjustments) -> list[str]:
+    """The export report's lines on what the toolkit changed for the exporter."""
+    lines = []
+    if adjusted.fast_paths_off:
+        shown = ", ".join(adjusted.fast_paths_off[:6]) + (f" and {len(adjusted.fast_paths_off) - 6} more" if len(adjusted.fast_paths_off) > 6 else "")
+        lines.append(f"inference fast paths off during export ({adjusted.fast_paths_how}): {shown} exported as their standard operators")
+    if adjusted.symbolics:
+        lines.append(f"operators this torch cannot export, written with the toolkit's ONNX symbolics: {', '.join(adjusted.symbolics)}")
+    return lines
+
+
 def run(request: dict[str, Any]) -> dict[str, Any]:
     """Runs export; raises :class:`GateFailed` when the model is not deterministic or ONNX Runtime disagrees."""
     started = time.perf_counter()
@@ -116,7 +127,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     progress.report("export", 2, STEPS, f"exporting with {plan.exporter} at opset {plan.opset}")
     partial = out / f".model.onnx.{os.getpid()}.partial"
     try:
-        exporter.export(
+        adjusted = exporter.export(
             model,
             tuple(torch.from_numpy(feeds[n]) for n in names_in),
             partial,
@@ -132,6 +143,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         _check_io(manifest, inputs, outputs)
         checks: list[str] = [
             f"inputs/outputs match the manifest: {[i['name'] for i in inputs]} -> {[o['name'] for o in outputs]}",
+            *adjustment_checks(adjusted),
             f"exporter provenance stripped ({stripped} node metadata entries and doc strings): the same checkpoint exports to the same bytes",
         ]
 
@@ -186,6 +198,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         "operators": census,
         "watchList": watch,
         "determinism": determinism,
+        "adjustments": {"fastPathsOff": adjusted.fast_paths_off, "fastPathsHow": adjusted.fast_paths_how, "symbolics": adjusted.symbolics},
         "checks": checks,
         "inputs": inputs,
         "outputs": outputs,

@@ -1,6 +1,7 @@
 """``parity`` (step 4): the PyTorch reference vs the engine on ≥ 1000 fixed-seed or dataset samples."""
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -10,9 +11,9 @@ import numpy as np
 from .. import progress
 from ..checks import check, verdict
 from ..compare import TOLERANCES, Accumulator, smallest_passing, statistic
-from ..data import load_npz
+from ..data import Dataset, fit_to_shape, load_npz
 from ..errors import BadInput, GateFailed
-from ..manifest import ShapeMap, batch_of, coverage_shapes, input_names, is_classification, random_inputs
+from ..manifest import ShapeMap, batch_of, coverage_shapes, input_names, is_classification, output_names, random_inputs
 from ..model_loading import load_model
 from ..paths import existing_file
 from ..reference import TorchReference, device_name, resolve_device
@@ -22,8 +23,8 @@ from ._backend import require_known, require_tensorrt_importable, tensorrt_runne
 Batch = tuple[dict[str, np.ndarray], np.ndarray | None]
 
 
-def dataset_batches(request: dict[str, Any]) -> tuple[Iterator[Batch], dict[str, Any], int]:
-    """Returns (batches, data record, samples): the first N of a seeded permutation of the file."""
+def dataset_batches(request: dict[str, Any]) -> tuple[Iterator[Batch], dict[str, Any], int, Dataset]:
+    """Returns (batches, data record, samples, the samples): the first N of a seeded permutation of the file."""
     manifest = request["manifest"]
     spec = manifest["parity"]
     data = load_npz(request["repoDir"], spec["data"], manifest, field="manifest.parity.data")
@@ -44,7 +45,7 @@ def dataset_batches(request: dict[str, Any]) -> tuple[Iterator[Batch], dict[str,
             feeds = {k: v[start : start + size] for k, v in subset.inputs.items()}
             yield feeds, None if subset.labels is None else subset.labels[start : start + size]
 
-    return gen(), {"kind": "dataset", "seed": spec["seed"], "path": str(data.path)}, n
+    return gen(), {"kind": "dataset", "seed": spec["seed"], "path": str(data.path)}, n, subset
 
 
 def random_batches(manifest: dict[str, Any]) -> tuple[Iterator[Batch], dict[str, Any], list[ShapeMap]]:
@@ -73,18 +74,57 @@ def random_batches(manifest: dict[str, Any]) -> tuple[Iterator[Batch], dict[str,
     return gen(), {"kind": "random", "seed": spec["seed"]}, shapes
 
 
-def tolerance_checks(tolerance: dict[str, float], stats: dict[str, Any], nonfinite: dict[str, int]) -> list[dict[str, Any]]:
-    """Returns one check per manifest tolerance, plus the two no-NaN/Inf checks."""
+ELEMENT_TOLERANCES = ("maxAbs", "meanAbs", "p99Abs", "maxRmse")
+"""Tolerances on element-wise errors: each is checked on every output separately."""
+
+
+def tolerance_checks(tolerance: dict[str, Any], stats: dict[str, Any], nonfinite: dict[str, int], outputs: list[str]) -> list[dict[str, Any]]:
+    """Returns the two no-NaN/Inf checks, then each element tolerance once per output (an output's
+    own entry under ``tolerance.outputs`` overrides the shared value), then the agreement tolerances
+    (on outputs[0], the logits)."""
     checks = [
         check("nonFinite.reference", float(nonfinite["reference"]), "==", 0, "NaN/Inf in the PyTorch reference outputs"),
         check("nonFinite.engine", float(nonfinite["engine"]), "==", 0, "NaN/Inf in the engine outputs (FP16 overflow? keep sensitive layers in FP32)"),
     ]
+    own: dict[str, dict[str, float]] = tolerance.get("outputs") or {}
+    for out in outputs:
+        limits = {**{k: v for k, v in tolerance.items() if k in ELEMENT_TOLERANCES}, **own.get(out, {})}
+        for name, threshold in limits.items():
+            path, op = TOLERANCES[name]
+            value = stats["outputs"].get(out, {}).get(path)
+            where = f"tolerances.outputs.{out}.{name}" if name in own.get(out, {}) else name
+            checks.append(check(f"{name}[{out}]", value, op, threshold, f"output {out}: {path} {op} {where}"))
     for name, threshold in tolerance.items():
+        if name in ELEMENT_TOLERANCES or name == "outputs":
+            continue
         path, op = TOLERANCES[name]
         value = statistic(stats, path)
-        detail = f"stats.{path} {op} {name}" if value is not None else f"stats.{path} is not available (task is not classification?)"
+        detail = f"stats.{path} {op} {name} (on {outputs[0]})" if value is not None else f"stats.{path} is not available (task is not classification?)"
         checks.append(check(name, value, op, threshold, detail))
     return checks
+
+
+def shape_summary(shape: ShapeMap, acc: Accumulator) -> dict[str, Any]:
+    """One line of the report's ``byShape``: the samples run at ``shape`` and their statistics."""
+    stats = acc.stats()
+    line: dict[str, Any] = {"shape": shape, "samples": acc.n, "maxAbs": stats["maxAbs"], "meanAbs": stats["meanAbs"]}
+    if "top1" in stats:
+        line["top1"] = stats["top1"]["rate"]
+    return line
+
+
+def coverage_batches(manifest: dict[str, Any], subset: Dataset, seen: list[ShapeMap]) -> Iterator[tuple[ShapeMap, Batch]]:
+    """Batches at every min/opt/max/mid shape the dataset pass did not run: dataset samples brought to
+    each shape (see :func:`fit_to_shape`)."""
+    start = 0
+    for shape in coverage_shapes(manifest):
+        if shape in seen:
+            continue
+        rows = batch_of(shape, manifest)
+        index = np.arange(start, start + rows) % len(subset)
+        start += rows
+        feeds = {name: fit_to_shape(subset.inputs[name][index], shape[name]) for name in subset.inputs}
+        yield shape, (feeds, None)  # labels of resized or cut samples would mislead the accuracies
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
@@ -123,32 +163,45 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             return ort_run(session, feeds)
 
         engine_device = "cpu"
+    classification, outputs = is_classification(manifest), output_names(manifest)
+    subset = None
     if manifest["parity"]["data"]["kind"] == "dataset":
-        batches, data, total = dataset_batches(request)
+        batches, data, total, subset = dataset_batches(request)
     else:
         batches, data, _ = random_batches(manifest)
         total = manifest["parity"]["samples"]
-    shapes_seen: list[ShapeMap] = []
     names = input_names(manifest)
-    acc = Accumulator(classification=is_classification(manifest))
-    for feeds, labels in batches:
+    acc = Accumulator(classification=classification, output_names=outputs)
+    by_shape: dict[str, tuple[ShapeMap, Accumulator]] = {}
+
+    def run_batch(feeds: dict[str, np.ndarray], labels: np.ndarray | None) -> None:
         shape = {k: list(v.shape) for k, v in feeds.items()}
-        if shape not in shapes_seen:
-            shapes_seen.append(shape)
-        acc.add(reference.run(feeds, names), engine_run(feeds), labels)
+        ref, eng = reference.run(feeds, names), engine_run(feeds)
+        acc.add(ref, eng, labels)
+        key = json.dumps(shape, sort_keys=True)
+        by_shape.setdefault(key, (shape, Accumulator(classification=classification, output_names=outputs)))[1].add(ref, eng, labels)
+
+    for feeds, labels in batches:
+        run_batch(feeds, labels)
         progress.report("parity", min(acc.n, total), total, f"{precision} on {backend}")
+    if subset is not None:
+        for shape, (feeds, labels) in coverage_batches(manifest, subset, [s for s, _ in by_shape.values()]):
+            run_batch(feeds, labels)
+            progress.report("parity", total, total, f"{precision} on {backend}: dataset samples fitted to {shape}")
     stats = acc.stats()
     nonfinite = {"reference": acc.nonfinite_ref, "engine": acc.nonfinite_eng}
-    checks = tolerance_checks(tolerance, stats, nonfinite)
+    checks = tolerance_checks(tolerance, stats, nonfinite, outputs)
     report = {
         "backend": backend,
         "precision": precision,
         "samples": acc.n,
         "data": data,
-        "shapes": shapes_seen,
+        "shapes": [shape for shape, _ in by_shape.values()],
+        "byShape": [shape_summary(shape, a) for shape, a in by_shape.values()],
         "stats": stats,
         "nonFinite": nonfinite,
-        "tolerance": dict(tolerance),
+        "tolerance": {k: v for k, v in tolerance.items() if k != "outputs"},
+        "outputTolerances": dict(tolerance.get("outputs") or {}),
         "checks": checks,
         "smallestPassingTolerance": smallest_passing(stats),
         "verdict": verdict(checks),
