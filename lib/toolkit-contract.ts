@@ -119,6 +119,30 @@ export const BuildRequestSchema = z.object({
   precision,
   outDir: z.string(),
 });
+/** The INT8 levers the build chose (also stamped into the QDQ model, and echoed by parity). */
+export const QuantizationLeversSchema = z.object({
+  calibration: z.enum(['MinMax', 'Percentile', 'Entropy']),
+  perChannel: z.boolean(),
+  /** Nodes left unquantized (they run in float). */
+  keptInFloat: z.array(z.string()),
+  reason: z.string(),
+  /** Whether the chosen levers met the int8 tolerance on the search's evaluation samples. */
+  passedSearch: z.boolean(),
+  evaluation: z.object({ source: z.string(), samples: z.int() }),
+  trials: z.array(
+    z.object({
+      calibration: z.string(),
+      perChannel: z.boolean(),
+      keptInFloat: z.array(z.string()),
+      reason: z.string(),
+      passed: z.boolean(),
+      failed: z.array(z.string()),
+      maxAbs: z.record(z.string(), z.number()),
+      top1: z.number().optional(),
+    }),
+  ),
+});
+
 /** Result of `build`. */
 export const BuildResultSchema = z.object({
   engine: FileDigestSchema,
@@ -138,6 +162,8 @@ export const BuildResultSchema = z.object({
         .object({ quantizeLinear: z.int(), dequantizeLinear: z.int(), zeroPointTypes: z.record(z.string(), z.int()) })
         .optional(),
       quantizedOnnx: FileDigestSchema,
+      /** The levers the INT8 search chose, why, and every candidate it tried. */
+      levers: QuantizationLeversSchema.optional(),
     })
     .optional(),
   log: FileDigestSchema,
@@ -195,6 +221,8 @@ export const ParityReportSchema = z.object({
   }),
   nonFinite: z.object({ reference: z.int(), engine: z.int() }),
   tolerance: z.record(z.string(), z.number()),
+  /** int8 from a QDQ model: the levers its build chose (read from the model). */
+  quantization: QuantizationLeversSchema.optional(),
   /** Per-output tolerances that override the shared ones for that output. */
   outputTolerances: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   checks: z.array(CheckSchema),

@@ -6,7 +6,7 @@
  */
 import { cp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { modelProcessEnv } from '../../activities/process-env.ts';
 import { defaultToolkitConfig, PROJECT_ROOT } from '../../activities/toolkit.ts';
@@ -27,6 +27,8 @@ async function hasTag(dir: string, tag: string): Promise<boolean> {
 export interface TrainAndTagOptions {
   dir: string;
   tag: string;
+  /** The folder under examples/ the repository starts from; default `digits`. */
+  example?: string;
   /** Extra flags for train.py (e.g. `--shuffle-labels`). */
   trainArgs?: string[];
   log?: (line: string) => void;
@@ -35,24 +37,28 @@ export interface TrainAndTagOptions {
 }
 
 /**
- * Creates (first time) or updates the demo repository, trains with train.py, commits the
- * checkpoint and metrics, and tags the commit. A tag that exists is left as it is.
+ * Creates (first time, from an example) or updates a model repository, trains with train.py,
+ * commits the checkpoint, metrics and anything else training wrote, and tags the commit. A tag that
+ * exists is left as it is.
  */
-export async function trainAndTag({ dir, tag, trainArgs = [], log = console.log, prepare }: TrainAndTagOptions): Promise<void> {
+export async function trainAndTag({ dir, tag, example = 'digits', trainArgs = [], log = console.log, prepare }: TrainAndTagOptions): Promise<void> {
   if (await hasTag(dir, tag)) {
     log(`demo repository ${dir} already has ${tag}`);
     return;
   }
   if (!existsSync(join(dir, '.git'))) {
     await rm(dir, { recursive: true, force: true });
-    await cp(join(PROJECT_ROOT, 'examples', 'digits'), dir, {
+    const from = join(PROJECT_ROOT, 'examples', example);
+    // Only digits keeps its data in git; the other examples' train.py writes theirs.
+    const skip = example === 'digits' ? /^(artifacts|__pycache__)([\\/]|$)|[\\/]__pycache__([\\/]|$)/ : /^(artifacts|data|__pycache__)([\\/]|$)|[\\/]__pycache__([\\/]|$)/;
+    await cp(from, dir, {
       recursive: true,
-      filter: (src) => !/[\\/](artifacts|__pycache__)([\\/]|$)/.test(src),
+      filter: (src) => !skip.test(relative(from, src)),
     });
     await git(dir, 'init', '--quiet', '--initial-branch=main');
   }
   await prepare?.(dir);
-  log(`training the digits model (${['train.py', ...trainArgs].join(' ')}) ...`);
+  log(`training the ${example} model (${['train.py', ...trainArgs].join(' ')}) ...`);
   const python = defaultToolkitConfig('').python;
   // train.py is the model repository's code: it gets no credentials.
   const train = await execa(python, ['train.py', '--out', 'artifacts', ...trainArgs], { cwd: dir, all: true, env: modelProcessEnv(), extendEnv: false });

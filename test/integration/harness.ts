@@ -87,13 +87,16 @@ export interface ModelRepoOptions {
   /** Rewrites modelship.yaml before training and tagging. */
   editManifest?: (yaml: string) => string;
   trainArgs?: string[];
+  /** The folder under examples/; default `digits`. */
+  example?: string;
 }
 
-/** Makes a model repository from examples/digits: manifest edited, trained, committed, tagged. */
+/** Makes a model repository from an example (default digits): manifest edited, trained, committed, tagged. */
 export async function makeModelRepo(dir: string, opts: ModelRepoOptions = {}): Promise<string> {
   const tag = opts.tag ?? 'v1.0.0';
-  const repo = join(dir, 'digits');
-  await trainAndTag({ dir: repo, tag, trainArgs: opts.trainArgs ?? [], log: () => {}, prepare: async (path) => {
+  const example = opts.example ?? 'digits';
+  const repo = join(dir, example);
+  await trainAndTag({ dir: repo, tag, example, trainArgs: opts.trainArgs ?? [], log: () => {}, prepare: async (path) => {
     if (!opts.editManifest) return;
     const file = join(path, 'modelship.yaml');
     await writeFile(file, opts.editManifest(await readFile(file, 'utf8')));

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from .checks import check
+
 Z95 = 1.959963984540054
 """Two-sided 95% normal quantile."""
 
@@ -175,3 +177,33 @@ def smallest_passing(stats: dict[str, Any]) -> dict[str, float]:
         if value is not None:
             out[tol] = value
     return out
+
+
+ELEMENT_TOLERANCES = ("maxAbs", "meanAbs", "p99Abs", "maxRmse")
+"""Tolerances on element-wise errors: each is checked on every output separately."""
+
+
+def tolerance_checks(tolerance: dict[str, Any], stats: dict[str, Any], nonfinite: dict[str, int], outputs: list[str]) -> list[dict[str, Any]]:
+    """Returns the two no-NaN/Inf checks, then each element tolerance once per output (an output's
+    own entry under ``tolerance.outputs`` overrides the shared value), then the agreement tolerances
+    (on outputs[0], the logits)."""
+    checks = [
+        check("nonFinite.reference", float(nonfinite["reference"]), "==", 0, "NaN/Inf in the PyTorch reference outputs"),
+        check("nonFinite.engine", float(nonfinite["engine"]), "==", 0, "NaN/Inf in the engine outputs (FP16 overflow? keep sensitive layers in FP32)"),
+    ]
+    own: dict[str, dict[str, float]] = tolerance.get("outputs") or {}
+    for out in outputs:
+        limits = {**{k: v for k, v in tolerance.items() if k in ELEMENT_TOLERANCES}, **own.get(out, {})}
+        for name, threshold in limits.items():
+            path, op = TOLERANCES[name]
+            value = stats["outputs"].get(out, {}).get(path)
+            where = f"tolerances.outputs.{out}.{name}" if name in own.get(out, {}) else name
+            checks.append(check(f"{name}[{out}]", value, op, threshold, f"output {out}: {path} {op} {where}"))
+    for name, threshold in tolerance.items():
+        if name in ELEMENT_TOLERANCES or name == "outputs":
+            continue
+        path, op = TOLERANCES[name]
+        value = statistic(stats, path)
+        detail = f"stats.{path} {op} {name} (on {outputs[0]})" if value is not None else f"stats.{path} is not available (task is not classification?)"
+        checks.append(check(name, value, op, threshold, detail))
+    return checks

@@ -9,7 +9,7 @@ input to this layer"): biases stay float here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,11 +17,14 @@ from . import progress
 from .buildlog import BuildLog
 from .data import Dataset
 
+if TYPE_CHECKING:
+    from .int8_search import Levers
+
 CALIBRATION_SEED = 0
 """Seed of the permutation that picks the calibration samples out of the calibration file."""
 
 SETTINGS: dict[str, Any] = {
-    "method": "static QDQ, MinMax calibration",
+    "method": "static QDQ",
     "symmetric": True,
     "activationType": "QInt8",
     "weightType": "QInt8",
@@ -71,11 +74,15 @@ def preprocess(src: Path, dst: Path, log: BuildLog) -> Path:
         return src
 
 
-def quantize(src: Path, dst: Path, data: Dataset, batch: int, log: BuildLog) -> None:
-    """Writes the QDQ INT8 model of ``src`` to ``dst``, calibrated on all of ``data``."""
+def quantize(src: Path, dst: Path, data: Dataset, batch: int, log: BuildLog, levers: "Levers | None" = None) -> None:
+    """Writes the QDQ INT8 model of ``src`` to ``dst``, calibrated on all of ``data`` with ``levers``
+    (calibration method, per-channel weights, nodes kept in float; default min-max, per-channel)."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
-    log(f"quantize_static: {SETTINGS}, {len(data)} calibration samples in batches of {batch}")
+    from .int8_search import Levers
+
+    levers = levers or Levers()
+    log(f"quantize_static: {SETTINGS}, levers {levers.describe()}, {len(data)} calibration samples in batches of {batch}")
     quantize_static(
         str(src),
         str(dst),
@@ -83,13 +90,14 @@ def quantize(src: Path, dst: Path, data: Dataset, batch: int, log: BuildLog) -> 
         quant_format=QuantFormat.QDQ,
         activation_type=QuantType.QInt8,
         weight_type=QuantType.QInt8,
-        per_channel=True,
-        calibrate_method=CalibrationMethod.MinMax,
+        per_channel=levers.per_channel,
+        calibrate_method=getattr(CalibrationMethod, levers.method),
+        nodes_to_exclude=list(levers.keep_float),
         extra_options={"ActivationSymmetric": True, "WeightSymmetric": True, "QuantizeBias": False},
     )
 
 
-def calibration_subset(data: Dataset, samples: int) -> Dataset:
-    """Returns ``samples`` samples picked by a seeded permutation (all of them, if fewer)."""
-    index = np.random.default_rng(CALIBRATION_SEED).permutation(len(data))[:samples]
-    return data.take(index)
+def calibration_split(data: Dataset, samples: int) -> tuple[Dataset, Dataset]:
+    """(``samples`` samples picked by a seeded permutation, the rest in permutation order)."""
+    order = np.random.default_rng(CALIBRATION_SEED).permutation(len(data))
+    return data.take(order[:samples]), data.take(order[samples:])

@@ -60,3 +60,34 @@ def test_missing_onnx_file(toolkit, repo, manifest, exported, tmp_path):
     req = request(repo, manifest, exported, tmp_path, "fp32") | {"onnxPath": str(tmp_path / "none.onnx")}
     code, result = toolkit("build", req)
     assert code == 2 and result["error"]["field"] == "onnxPath"
+
+
+def test_int8_that_passes_by_default_keeps_the_default_levers(engines):
+    levers = engines["int8"]["quantization"]["levers"]
+    assert levers["calibration"] == "MinMax" and levers["keptInFloat"] == [] and levers["passedSearch"]
+    assert len(levers["trials"]) == 1 and levers["evaluation"]["samples"] > 0
+
+
+def test_int8_search_tries_every_lever_and_stops_at_the_float_budget(toolkit, repo, manifest, exported, tmp_path):
+    manifest["parity"]["tolerances"]["int8"] = {"maxAbs": 1e-9}  # nothing int8 can meet
+    code, r = toolkit("build", request(repo, manifest, exported, tmp_path, "int8"))
+    assert code == 0, r
+    levers = r["quantization"]["levers"]
+    tried = [t["reason"] for t in levers["trials"]]
+    assert tried[:3] == ["default: min-max calibration, per-channel weights", "Percentile calibration", "Entropy calibration"]
+    assert any("sensitive operators in float" in t for t in tried)
+    assert any("whose quantization adds the most error" in t for t in tried)
+    assert not levers["passedSearch"] and all(not t["passed"] for t in levers["trials"])
+    model = onnx.load(r["engine"]["path"])
+    compute = [n for n in model.graph.node if n.op_type in ("Conv", "MatMul", "Gemm")]
+    kept = set(levers["keptInFloat"])
+    assert sum(n.name in kept for n in compute) <= max(1, len(compute) // 2)  # never int8 in name only
+    assert any(p.key == "modelship.quantization" for p in model.metadata_props)
+    assert not list((tmp_path / "out").glob(".int8-candidate-*"))  # no candidate left behind
+
+
+def test_parity_reports_the_levers_the_int8_engine_was_built_with(toolkit, repo, manifest, engines):
+    code, r = toolkit("parity", {"repoDir": str(repo), "manifest": manifest, "checkpointPath": "artifacts/model_best.pt",
+                                 "enginePath": engines["int8"]["engine"]["path"], "backend": "onnxruntime-cpu", "precision": "int8"})
+    assert code == 0, r
+    assert r["quantization"]["calibration"] == "MinMax" and r["quantization"]["passedSearch"]

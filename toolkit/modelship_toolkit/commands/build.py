@@ -10,13 +10,15 @@ from typing import Any
 
 import onnx
 
-from .. import progress, quantize
+import numpy as np
+
+from .. import int8_search, progress, quantize
 from ..qdq_form import qdq_census, tensorrt_qdq_problems
 from ..buildlog import BuildLog
-from ..data import load_npz
+from ..data import Dataset, load_npz
 from ..errors import BadInput
 from ..hashing import file_digest
-from ..manifest import batch_of, shapes_at
+from ..manifest import batch_of, random_inputs, shapes_at
 from ..onnx_info import operator_census
 from ..paths import existing_file, out_dir
 from ..versions import python, versions
@@ -58,17 +60,34 @@ def _int8(request: dict[str, Any], src: Path, dst: Path, work: Path, log: BuildL
             field="manifest.calibration.samples",
             hint=f"lower calibration.samples to at most {len(data)} or add samples to the file",
         )
-    subset = quantize.calibration_subset(data, calib["samples"])
+    subset, held_out = quantize.calibration_split(data, calib["samples"])
     log(f"calibration data: {data.path} ({len(data)} samples), using {len(subset)} (seeded permutation, seed {quantize.CALIBRATION_SEED})")
+    evaluation, source = _evaluation_data(request, held_out)
     pre = quantize.preprocess(src, work / f".preprocessed.{os.getpid()}.onnx", log)
+    batch = batch_of(shapes_at(manifest, "opt"), manifest)
+    outputs = [o["name"] for o in manifest["outputs"]]
+    tolerance = manifest["parity"]["tolerances"]["int8"]
+    classification = manifest["task"]["kind"] == "classification"
     try:
-        quantize.quantize(pre, dst, subset, batch_of(shapes_at(manifest, "opt"), manifest), log)
+        chosen, levers, trials = int8_search.search(
+            pre, work,
+            quantize=lambda lv, path: quantize.quantize(pre, path, subset, batch, log, lv),
+            judge=lambda path: int8_search.evaluate(pre, path, evaluation, tolerance, outputs, classification, batch),
+            rank=lambda path: int8_search.node_sensitivity(pre, path, evaluation, batch),
+            log=log,
+        )
+        record = {**levers.describe(), "passedSearch": next(t for t in reversed(trials) if t.levers is levers).passed,
+                  "evaluation": {"source": source, "samples": len(evaluation)},
+                  "trials": [{**t.levers.describe(), "passed": t.passed, **t.summary} for t in trials]}
+        int8_search.stamp(chosen, record)
+        os.replace(chosen, dst)
     finally:
         if pre != src:
             pre.unlink(missing_ok=True)
     census = _check_qdq_form(dst, log)
     return {
         "method": quantize.SETTINGS["method"],
+        "levers": record,
         "symmetric": quantize.SETTINGS["symmetric"],
         "calibrationSamples": len(subset),
         "activationType": quantize.SETTINGS["activationType"],
@@ -80,6 +99,25 @@ def _int8(request: dict[str, Any], src: Path, dst: Path, work: Path, log: BuildL
             "zeroPointTypes": census["zeroPointTypes"],
         },
     }
+
+
+EVALUATION_SAMPLES = 1000
+"""At most this many samples judge each candidate of the INT8 search."""
+
+
+def _evaluation_data(request: dict[str, Any], held_out: Dataset) -> tuple[Dataset, str]:
+    """Samples that judge the INT8 candidates: the calibration file's samples calibration did not
+    use, else the parity dataset, else seeded random inputs at the opt shape."""
+    manifest = request["manifest"]
+    if len(held_out) >= 200:
+        return held_out.take(np.arange(min(len(held_out), EVALUATION_SAMPLES))), "calibration file, samples not used to calibrate"
+    spec = manifest["parity"]["data"]
+    if spec["kind"] == "dataset":
+        data = load_npz(request["repoDir"], spec, manifest, field="manifest.parity.data")
+        index = np.random.default_rng(manifest["parity"]["seed"] + 1).permutation(len(data))[:EVALUATION_SAMPLES]
+        return data.take(index), "parity dataset (another seeded selection than parity's)"
+    feeds = random_inputs(manifest, shapes_at(manifest, "opt"), np.random.default_rng(manifest["parity"]["seed"] + 1))
+    return Dataset(feeds, None, Path("random")), "seeded random inputs at the opt shape"
 
 
 def _check_qdq_form(path: Path, log: BuildLog) -> dict[str, Any]:

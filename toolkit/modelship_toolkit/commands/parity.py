@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import progress
-from ..checks import check, verdict
-from ..compare import TOLERANCES, Accumulator, smallest_passing, statistic
+from .. import int8_search, progress
+from ..checks import verdict
+from ..compare import Accumulator, smallest_passing, tolerance_checks
 from ..data import Dataset, fit_to_shape, load_npz
 from ..errors import BadInput, GateFailed
 from ..manifest import ShapeMap, batch_of, coverage_shapes, input_names, is_classification, output_names, random_inputs
@@ -72,36 +72,6 @@ def random_batches(manifest: dict[str, Any]) -> tuple[Iterator[Batch], dict[str,
             yield feeds, None
 
     return gen(), {"kind": "random", "seed": spec["seed"]}, shapes
-
-
-ELEMENT_TOLERANCES = ("maxAbs", "meanAbs", "p99Abs", "maxRmse")
-"""Tolerances on element-wise errors: each is checked on every output separately."""
-
-
-def tolerance_checks(tolerance: dict[str, Any], stats: dict[str, Any], nonfinite: dict[str, int], outputs: list[str]) -> list[dict[str, Any]]:
-    """Returns the two no-NaN/Inf checks, then each element tolerance once per output (an output's
-    own entry under ``tolerance.outputs`` overrides the shared value), then the agreement tolerances
-    (on outputs[0], the logits)."""
-    checks = [
-        check("nonFinite.reference", float(nonfinite["reference"]), "==", 0, "NaN/Inf in the PyTorch reference outputs"),
-        check("nonFinite.engine", float(nonfinite["engine"]), "==", 0, "NaN/Inf in the engine outputs (FP16 overflow? keep sensitive layers in FP32)"),
-    ]
-    own: dict[str, dict[str, float]] = tolerance.get("outputs") or {}
-    for out in outputs:
-        limits = {**{k: v for k, v in tolerance.items() if k in ELEMENT_TOLERANCES}, **own.get(out, {})}
-        for name, threshold in limits.items():
-            path, op = TOLERANCES[name]
-            value = stats["outputs"].get(out, {}).get(path)
-            where = f"tolerances.outputs.{out}.{name}" if name in own.get(out, {}) else name
-            checks.append(check(f"{name}[{out}]", value, op, threshold, f"output {out}: {path} {op} {where}"))
-    for name, threshold in tolerance.items():
-        if name in ELEMENT_TOLERANCES or name == "outputs":
-            continue
-        path, op = TOLERANCES[name]
-        value = statistic(stats, path)
-        detail = f"stats.{path} {op} {name} (on {outputs[0]})" if value is not None else f"stats.{path} is not available (task is not classification?)"
-        checks.append(check(name, value, op, threshold, detail))
-    return checks
 
 
 def shape_summary(shape: ShapeMap, acc: Accumulator) -> dict[str, Any]:
@@ -200,6 +170,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         "byShape": [shape_summary(shape, a) for shape, a in by_shape.values()],
         "stats": stats,
         "nonFinite": nonfinite,
+        **({"quantization": levers} if (levers := int8_search.read_stamp(engine_path) if not tensorrt else None) else {}),
         "tolerance": {k: v for k, v in tolerance.items() if k != "outputs"},
         "outputTolerances": dict(tolerance.get("outputs") or {}),
         "checks": checks,
