@@ -47,8 +47,8 @@ export function createRolloutActivities({ workspace, toolkit, runtime }: Rollout
 
   return {
     /** What the runtime serves now (is there a stable version to compare against?). */
-    async inspectRuntime(): Promise<ServingSnapshot> {
-      return withFailures(async () => snapshot(await admin.state()));
+    async inspectRuntime(input?: { model?: string }): Promise<ServingSnapshot> {
+      return withFailures(async () => snapshot(await admin.state(input?.model)));
     },
 
     /**
@@ -90,46 +90,48 @@ export function createRolloutActivities({ workspace, toolkit, runtime }: Rollout
     },
 
     /** Loads a staged package into a variant (the runtime checks sha256 and host fit). */
-    async loadVariant(input: { variant: 'stable' | 'candidate' | 'shadow'; dir: string }): Promise<ServingSnapshot> {
+    async loadVariant(input: { variant: 'stable' | 'candidate' | 'shadow'; dir: string; model?: string }): Promise<ServingSnapshot> {
       return withFailures(async () => {
-        await admin.load(input.variant, input.dir);
-        return snapshot(await admin.state());
+        await admin.load(input.variant, input.dir, input.model);
+        return snapshot(await admin.state(input.model));
       });
     },
 
-    /** Sets the candidate's weight and the shadow's share, in percent. */
-    async setTraffic(weights: { candidate?: number; shadow?: number }): Promise<ServingSnapshot> {
+    /** Sets the model's candidate weight and shadow share, in percent. */
+    async setTraffic(input: { candidate?: number; shadow?: number; model?: string }): Promise<ServingSnapshot> {
+      const { model, ...weights } = input;
       return withFailures(async () => {
-        await admin.setWeights(weights);
-        return snapshot(await admin.state());
+        await admin.setWeights(weights, model);
+        return snapshot(await admin.state(model));
       });
     },
 
     /** The candidate becomes stable. Idempotent: a retry after success finds it done. */
-    async promoteCandidate(input: { version: string }): Promise<ServingSnapshot> {
+    async promoteCandidate(input: { version: string; model?: string }): Promise<ServingSnapshot> {
       return withFailures(async () => {
-        const before = snapshot(await admin.state());
+        const before = snapshot(await admin.state(input.model));
         if (before.stableVersion === input.version && !before.candidateVersion) return before;
-        await admin.promote();
-        return snapshot(await admin.state());
+        await admin.promote(input.model);
+        return snapshot(await admin.state(input.model));
       });
     },
 
     /** Candidate and shadow out at once; stable keeps serving. Idempotent. */
-    async rollbackRuntime(): Promise<ServingSnapshot> {
+    async rollbackRuntime(input?: { model?: string }): Promise<ServingSnapshot> {
       return withFailures(async () => {
-        const before = snapshot(await admin.state());
+        const before = snapshot(await admin.state(input?.model));
         if (!before.candidateVersion && !before.shadowVersion) return before;
-        await admin.rollback();
-        return snapshot(await admin.state());
+        await admin.rollback(input?.model);
+        return snapshot(await admin.state(input?.model));
       });
     },
 
     /** Reads what really serves, and whether the runtime answers ready. */
-    async verifyServing(): Promise<ServingSnapshot & { ready: boolean }> {
+    async verifyServing(input?: { model?: string }): Promise<ServingSnapshot & { ready: boolean }> {
       return withFailures(async () => {
-        const state = snapshot(await admin.state());
-        const ready = await fetch(new URL('/v2/health/ready', runtime.url)).then((r) => r.ok, () => false);
+        const state = snapshot(await admin.state(input?.model));
+        const path = input?.model ? `/v2/models/${encodeURIComponent(input.model)}/ready` : '/v2/health/ready';
+        const ready = await fetch(new URL(path, runtime.url)).then((r) => r.ok, () => false);
         return { ...state, ready };
       });
     },

@@ -63,7 +63,7 @@ export async function startDevStack(
       server = await startDevServer({ home, port: ports.temporal, uiPort: ports.ui });
       started.push(server);
     }
-    const runtime = await startServingRuntime({ home, port: ports.runtime, model: 'digits' });
+    const runtime = await startServingRuntime({ home, port: ports.runtime });
     started.push(runtime);
     let prometheus: RunningPrometheus | undefined;
     try {

@@ -238,7 +238,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
 
   let stableVersion: string | undefined;
   try {
-    const serving: ServingSnapshot = await runtime.inspectRuntime();
+    const serving: ServingSnapshot = await runtime.inspectRuntime({ model: input.model });
     stableVersion = serving.stableVersion;
     status.stableVersion = stableVersion;
     const fleet = await runtime.checkFleet({ package: input.package });
@@ -249,24 +249,24 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     if (!stableVersion) {
       // First release of this model: one approval, then all traffic.
       await awaitApproval(0, 100);
-      await runtime.loadVariant({ variant: 'stable', dir });
+      await runtime.loadVariant({ variant: 'stable', dir, model: input.model });
       status.weights = { candidate: 0, shadow: 0 };
     } else {
       if (plan.shadow) {
         enter(RolloutPhase.Shadow, `shadowing ${stableVersion} with ${Math.round(plan.shadow.sampleShare * 100)}% of traffic`);
-        await runtime.loadVariant({ variant: 'shadow', dir });
-        await runtime.setTraffic({ shadow: Math.round(plan.shadow.sampleShare * 100) });
+        await runtime.loadVariant({ variant: 'shadow', dir, model: input.model });
+        await runtime.setTraffic({ shadow: Math.round(plan.shadow.sampleShare * 100), model: input.model });
         status.weights.shadow = Math.round(plan.shadow.sampleShare * 100);
         await bakeWithAnalysis('shadow', plan.shadow.duration, 0, 0, stableVersion);
-        await runtime.setTraffic({ shadow: 0 });
+        await runtime.setTraffic({ shadow: 0, model: input.model });
         status.weights.shadow = 0;
       }
-      await runtime.loadVariant({ variant: 'candidate', dir });
+      await runtime.loadVariant({ variant: 'candidate', dir, model: input.model });
       let previousStepStart: number | undefined;
       for (const [i, step] of plan.canary.entries()) {
         await awaitApproval(i + 1, step.weight);
         enter(RolloutPhase.Canary, `canary step ${i + 1}: ${step.weight}% to ${input.tag}, baking ${step.bake}`);
-        await runtime.setTraffic({ candidate: step.weight });
+        await runtime.setTraffic({ candidate: step.weight, model: input.model });
         status.weights.candidate = step.weight;
         const stepStart = Date.now();
         // At 100% the stable serves nothing: compare over a window reaching back into the previous
@@ -274,10 +274,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
         await bakeWithAnalysis('canary', step.bake, i + 1, step.weight, stableVersion, step.weight >= 100 ? previousStepStart : undefined);
         previousStepStart = stepStart;
       }
-      await runtime.promoteCandidate({ version: input.tag });
+      await runtime.promoteCandidate({ version: input.tag, model: input.model });
       status.weights = { candidate: 0, shadow: 0 };
     }
-    const after = await runtime.verifyServing();
+    const after = await runtime.verifyServing({ model: input.model });
     const ok = after.stableVersion === input.tag && after.ready;
     await keep(record({ kind: 'verification', verdict: ok ? 'pass' : 'fail', detail: after, reason: `stable serves ${after.stableVersion}` }));
     if (!ok) throw ApplicationFailure.nonRetryable(`after promotion the runtime serves ${after.stableVersion}, not ${input.tag}`, ErrorType.Infrastructure);
@@ -289,10 +289,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     const reason = err instanceof RollbackRequested ? err.reason : isCancellation(err) ? 'the release was cancelled' : `rollout failed: ${failureMessage(err)}`;
     // Compensation runs even when the workflow is being cancelled.
     await CancellationScope.nonCancellable(async () => {
-      await runtime.rollbackRuntime();
+      await runtime.rollbackRuntime({ model: input.model });
       status.weights = { candidate: 0, shadow: 0 };
       status.awaiting = undefined;
-      const after = await runtime.verifyServing();
+      const after = await runtime.verifyServing({ model: input.model });
       const ok = after.stableVersion === stableVersion && !after.candidateVersion && !after.shadowVersion;
       await keep(record({ kind: 'rollback', verdict: ok ? 'done' : 'fail', reason, detail: after }));
       status.outcome = 'rolled-back';

@@ -66,24 +66,27 @@ export class RuntimeAdminClient {
     return payload as T;
   }
 
-  /** Everything loaded and the weights. */
-  state(): Promise<RuntimeState> {
-    return this.call('GET', '/admin/state');
+  /**
+   * One model's variants and weights. The runtime serves many models; `model` may be left out only
+   * while it serves one (histories recorded before it served many call so).
+   */
+  state(model?: string): Promise<RuntimeState> {
+    return this.call('GET', model ? `/admin/state?model=${encodeURIComponent(model)}` : '/admin/state');
   }
-  /** Loads (sha256-checked, warmed) a package folder into a variant. */
-  load(variant: 'stable' | 'candidate' | 'shadow', packageDir: string): Promise<RuntimeVariant> {
-    return this.call('POST', '/admin/load', { variant, package: packageDir });
+  /** Loads (sha256-checked, warmed) a package folder into a variant of the model it belongs to. */
+  load(variant: 'stable' | 'candidate' | 'shadow', packageDir: string, model?: string): Promise<RuntimeVariant> {
+    return this.call('POST', '/admin/load', { variant, package: packageDir, ...(model ? { model } : {}) });
   }
-  /** Sets the candidate's weight and the shadow's share (percent). */
-  setWeights(weights: { candidate?: number; shadow?: number }): Promise<unknown> {
-    return this.call('POST', '/admin/weights', weights);
+  /** Sets a model's candidate weight and shadow share (percent). */
+  setWeights(weights: { candidate?: number; shadow?: number }, model?: string): Promise<unknown> {
+    return this.call('POST', '/admin/weights', { ...weights, ...(model ? { model } : {}) });
   }
-  /** The candidate becomes stable. */
-  promote(): Promise<RuntimeState> {
-    return this.call('POST', '/admin/promote');
+  /** The model's candidate becomes stable. */
+  promote(model?: string): Promise<RuntimeState> {
+    return this.call('POST', '/admin/promote', model ? { model } : {});
   }
-  /** Candidate and shadow out; stable keeps serving. */
-  rollback(): Promise<RuntimeState> {
-    return this.call('POST', '/admin/rollback');
+  /** The model's candidate and shadow out; its stable keeps serving. */
+  rollback(model?: string): Promise<RuntimeState> {
+    return this.call('POST', '/admin/rollback', model ? { model } : {});
   }
 }

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .errors import BadInput
-from .manifest import NUMPY_DTYPES, Manifest
+from .manifest import NUMPY_DTYPES, Manifest, coverage_shapes
 from .paths import existing_file
 
 
@@ -127,3 +127,25 @@ def fit_to_shape(x: np.ndarray, shape: list[int]) -> np.ndarray:
         if x.shape[axis] != shape[axis]:
             x = resize_axis(x, axis, shape[axis]) if floating else crop_or_pad_axis(x, axis, shape[axis])
     return np.ascontiguousarray(x)
+
+
+def across_shapes(data: Dataset, manifest: Manifest) -> list[Dataset]:
+    """``data`` at its own shape, then a share of its samples brought to each other min/opt/max/mid
+    size of the non-batch dynamic dims (see :func:`fit_to_shape`): calibration and the INT8 search
+    see every size the engine will serve, not only the dataset's."""
+
+    def key(sizes: dict[str, list[int]]) -> tuple:
+        return tuple((k, tuple(v[1:])) for k, v in sorted(sizes.items()))
+
+    seen = {key({k: list(v.shape) for k, v in data.inputs.items()})}
+    shapes = coverage_shapes(manifest)
+    share = max(1, len(data) // (len(shapes) + 1))
+    out = [data]
+    for shape in shapes:
+        if key(shape) in seen:
+            continue
+        seen.add(key(shape))
+        n = min(share, len(data))
+        fitted = {name: fit_to_shape(v[:n], [n, *shape[name][1:]]) for name, v in data.inputs.items()}
+        out.append(Dataset(fitted, None if data.labels is None else data.labels[:n], data.path))
+    return out

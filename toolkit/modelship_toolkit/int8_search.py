@@ -66,16 +66,17 @@ class Trial:
 Quantize = Callable[[Levers, Path], None]
 
 
-def evaluate(fp32: Path, candidate: Path, data: Dataset, tolerance: dict[str, Any], outputs: list[str], classification: bool,
+def evaluate(fp32: Path, candidate: Path, data: list[Dataset], tolerance: dict[str, Any], outputs: list[str], classification: bool,
              batch: int) -> tuple[bool, dict[str, Any]]:
-    """Runs both models on ``data``; returns (passed, {failed checks, key statistics})."""
+    """Runs both models on ``data`` (one dataset per input size); returns (passed, {failed checks, key statistics})."""
     from .runtime import ort_session
 
     ref, eng = ort_session(fp32, field="onnxPath"), ort_session(candidate, field="onnxPath")
     acc = Accumulator(classification=classification, output_names=outputs)
-    for start in range(0, len(data), batch):
-        feeds = {k: v[start : start + batch] for k, v in data.inputs.items()}
-        acc.add(ref.run(None, feeds), eng.run(None, feeds))
+    for part in data:
+        for start in range(0, len(part), batch):
+            feeds = {k: v[start : start + batch] for k, v in part.inputs.items()}
+            acc.add(ref.run(None, feeds), eng.run(None, feeds))
     stats = acc.stats()
     checks = tolerance_checks(tolerance, stats, {"reference": acc.nonfinite_ref, "engine": acc.nonfinite_eng}, outputs)
     failed = [f"{c['name']} {c['statistic']:.4g} !{c['op']} {c['threshold']}" if c["statistic"] is not None else c["name"]

@@ -34,21 +34,20 @@ SETTINGS: dict[str, Any] = {
 
 
 class NpzReader:
-    """A CalibrationDataReader over a :class:`Dataset`, in batches, reporting progress."""
+    """A CalibrationDataReader over :class:`Dataset` s (one per input size), in batches, reporting progress."""
 
-    def __init__(self, data: Dataset, batch: int) -> None:
-        self.data, self.batch, self.pos = data, batch, 0
+    def __init__(self, data: list[Dataset], batch: int) -> None:
+        self.batches = [(d, s) for d in data for s in range(0, len(d), batch)]
+        self.batch, self.pos = batch, 0
 
     def get_next(self) -> dict[str, np.ndarray] | None:
         """Returns the next batch ``{input name: array}``, or None at the end."""
-        n = len(self.data)
-        if self.pos >= n:
+        if self.pos >= len(self.batches):
             return None
-        end = min(self.pos + self.batch, n)
-        feeds = {k: v[self.pos : end] for k, v in self.data.inputs.items()}
-        self.pos = end
-        progress.report("build", end, n, "calibrating")
-        return feeds
+        data, start = self.batches[self.pos]
+        self.pos += 1
+        progress.report("build", self.pos, len(self.batches), "calibrating")
+        return {k: v[start : start + self.batch] for k, v in data.inputs.items()}
 
     def rewind(self) -> None:
         """Starts again from the first batch."""
@@ -74,15 +73,16 @@ def preprocess(src: Path, dst: Path, log: BuildLog) -> Path:
         return src
 
 
-def quantize(src: Path, dst: Path, data: Dataset, batch: int, log: BuildLog, levers: "Levers | None" = None) -> None:
-    """Writes the QDQ INT8 model of ``src`` to ``dst``, calibrated on all of ``data`` with ``levers``
+def quantize(src: Path, dst: Path, data: list[Dataset], batch: int, log: BuildLog, levers: "Levers | None" = None) -> None:
+    """Writes the QDQ INT8 model of ``src`` to ``dst``, calibrated on all of ``data`` (one dataset
+    per input size) with ``levers``
     (calibration method, per-channel weights, nodes kept in float; default min-max, per-channel)."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     from .int8_search import Levers
 
     levers = levers or Levers()
-    log(f"quantize_static: {SETTINGS}, levers {levers.describe()}, {len(data)} calibration samples in batches of {batch}")
+    log(f"quantize_static: {SETTINGS}, levers {levers.describe()}, {sum(map(len, data))} calibration samples at {len(data)} input size(s) in batches of {batch}")
     quantize_static(
         str(src),
         str(dst),

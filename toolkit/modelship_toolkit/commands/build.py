@@ -15,7 +15,7 @@ import numpy as np
 from .. import int8_search, progress, quantize
 from ..qdq_form import qdq_census, tensorrt_qdq_problems
 from ..buildlog import BuildLog
-from ..data import Dataset, load_npz
+from ..data import Dataset, across_shapes, load_npz
 from ..errors import BadInput
 from ..hashing import file_digest
 from ..manifest import batch_of, random_inputs, shapes_at
@@ -63,6 +63,8 @@ def _int8(request: dict[str, Any], src: Path, dst: Path, work: Path, log: BuildL
     subset, held_out = quantize.calibration_split(data, calib["samples"])
     log(f"calibration data: {data.path} ({len(data)} samples), using {len(subset)} (seeded permutation, seed {quantize.CALIBRATION_SEED})")
     evaluation, source = _evaluation_data(request, held_out)
+    calibration_sets, evaluation_sets = across_shapes(subset, manifest), across_shapes(evaluation, manifest)
+    log(f"calibration and evaluation at {len(calibration_sets)} input size(s): {[{k: list(v.shape[1:]) for k, v in d.inputs.items()} for d in calibration_sets]}")
     pre = quantize.preprocess(src, work / f".preprocessed.{os.getpid()}.onnx", log)
     batch = batch_of(shapes_at(manifest, "opt"), manifest)
     outputs = [o["name"] for o in manifest["outputs"]]
@@ -71,13 +73,13 @@ def _int8(request: dict[str, Any], src: Path, dst: Path, work: Path, log: BuildL
     try:
         chosen, levers, trials = int8_search.search(
             pre, work,
-            quantize=lambda lv, path: quantize.quantize(pre, path, subset, batch, log, lv),
-            judge=lambda path: int8_search.evaluate(pre, path, evaluation, tolerance, outputs, classification, batch),
+            quantize=lambda lv, path: quantize.quantize(pre, path, calibration_sets, batch, log, lv),
+            judge=lambda path: int8_search.evaluate(pre, path, evaluation_sets, tolerance, outputs, classification, batch),
             rank=lambda path: int8_search.node_sensitivity(pre, path, evaluation, batch),
             log=log,
         )
         record = {**levers.describe(), "passedSearch": next(t for t in reversed(trials) if t.levers is levers).passed,
-                  "evaluation": {"source": source, "samples": len(evaluation)},
+                  "evaluation": {"source": source, "samples": sum(map(len, evaluation_sets))},
                   "trials": [{**t.levers.describe(), "passed": t.passed, **t.summary} for t in trials]}
         int8_search.stamp(chosen, record)
         os.replace(chosen, dst)
@@ -89,7 +91,7 @@ def _int8(request: dict[str, Any], src: Path, dst: Path, work: Path, log: BuildL
         "method": quantize.SETTINGS["method"],
         "levers": record,
         "symmetric": quantize.SETTINGS["symmetric"],
-        "calibrationSamples": len(subset),
+        "calibrationSamples": sum(map(len, calibration_sets)),
         "activationType": quantize.SETTINGS["activationType"],
         "weightType": quantize.SETTINGS["weightType"],
         "biases": quantize.SETTINGS["biases"],

@@ -29,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stable-package", help="release package folder to serve as stable at start")
     p.add_argument("--candidate-package", help="release package folder to load as candidate at start (weight 0)")
     p.add_argument("--shadow-package", help="release package folder to load as shadow at start")
-    p.add_argument("--model-name", help="model name served (default: the stable package's name)")
+    p.add_argument("--model-name", help="serve this model only (default: every model whose package is loaded)")
     p.add_argument("--max-batch-size", type=int, default=d.max_batch_size)
     p.add_argument("--batch-window-ms", type=float, default=d.batch_window_ms)
     p.add_argument("--max-queue", type=int, default=d.max_queue)
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         server = create_server(config, host=a.host, port=a.port, admin_token=token, model_name=a.model_name, stable_package=a.stable_package)
         for role, path in (("candidate", a.candidate_package), ("shadow", a.shadow_package)):
             if path:
-                server.app.variants.load(role, path)
+                server.app.fleet.load(role, path)
     except PackageError as e:
         print(f"error: cannot serve package: {e.message}", file=sys.stderr)
         return 2
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     thread = server.start_background()
-    print(json.dumps({"event": "listening", "host": a.host, "port": server.port, "model": server.app.variants.model_name}), flush=True)
+    print(json.dumps({"event": "listening", "host": a.host, "port": server.port, "models": server.app.fleet.names()}), flush=True)
     stop.wait()
     server.stop()
     thread.join(5)

@@ -1,10 +1,13 @@
 """The admin API under ``/admin``, behind a bearer token.
 
-    POST /admin/load      {"variant": "stable"|"candidate"|"shadow", "package": "<dir>"}
-    POST /admin/weights   {"candidate": 0..100, "shadow"?: 0..100}
-    POST /admin/promote
-    POST /admin/rollback  {"toPrevious"?: bool}
-    GET  /admin/state
+    POST /admin/load      {"variant": "stable"|"candidate"|"shadow", "package": "<dir>", "model"?: name}
+    POST /admin/weights   {"candidate": 0..100, "shadow"?: 0..100, "model"?: name}
+    POST /admin/promote   {"model"?: name}
+    POST /admin/rollback  {"toPrevious"?: bool, "model"?: name}
+    GET  /admin/state[?model=name]
+
+One runtime serves many models. ``model`` names the one an operation is for; it may be left out
+while the runtime serves a single model. A package's own name decides the model it loads into.
 
 Missing ``Authorization: Bearer <token>`` → 401; a wrong token → 403.
 """
@@ -17,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .package import PackageError
-from .variants import AdminError, VariantSet
+from .fleet import Fleet
+from .variants import AdminError
 
 Reply = tuple[int, dict[str, Any]]
 
@@ -57,36 +61,45 @@ def _body(raw: bytes) -> dict[str, Any]:
     return obj
 
 
-def handle_admin(method: str, path: str, raw: bytes, variants: VariantSet) -> Reply:
+def handle_admin(method: str, path: str, raw: bytes, fleet: Fleet, query: dict[str, str] | None = None) -> Reply:
     """Runs one (already authorized) admin request."""
     try:
         op = path[len("/admin/"):].strip("/")
         if method == "GET" and op == "state":
-            return 200, variants.state()
+            model = (query or {}).get("model")
+            if model is None and len(fleet.names()) != 1:
+                return 200, {"model": None, "models": {vs["model"]: vs for vs in fleet.states()}, "variants": {},
+                             "weights": {"candidate": 0.0, "stable": 100.0, "shadow": 100.0}}
+            if model is not None and fleet.get(model) is None:  # a model not served (yet): nothing loaded
+                return 200, {"model": model, "variants": {}, "weights": {"candidate": 0.0, "stable": 100.0, "shadow": 100.0}, "models": fleet.names()}
+            return 200, {**fleet.select(model).state(), "models": fleet.names()}
         if method != "POST":
             return (405 if op in ("load", "weights", "promote", "rollback") else 404), {"error": f"no admin endpoint {method} {path}"}
         body = _body(raw)
+        model = body.get("model")
         if op == "load":
             role, package = body.get("variant"), body.get("package")
             if not isinstance(role, str):
                 raise AdminError("variant: expected \"stable\", \"candidate\" or \"shadow\"", 422)
             if not isinstance(package, str) or not package:
                 raise AdminError("package: expected the path of a release package folder", 422)
-            v = variants.load(role, package)
-            return 200, {"loaded": role, **v.describe()}
+            if model is not None and not isinstance(model, str):
+                raise AdminError("model: expected a model name", 422)
+            v = fleet.load(role, package, model)
+            return 200, {"loaded": role, "model": v.pkg.name, **v.describe()}
         if op == "weights":
-            unknown = set(body) - {"candidate", "shadow"}
-            if unknown or not body:
-                raise AdminError(f"expected {{\"candidate\": 0..100, \"shadow\"?: 0..100}}, got fields {sorted(body) or 'none'}", 422)
-            variants.set_weights(candidate=body.get("candidate"), shadow=body.get("shadow"))
-            return 200, variants.state()["weights"]
+            unknown = set(body) - {"candidate", "shadow", "model"}
+            if unknown or not set(body) - {"model"}:
+                raise AdminError(f"expected {{\"candidate\": 0..100, \"shadow\"?: 0..100, \"model\"?: name}}, got fields {sorted(body) or 'none'}", 422)
+            vs = fleet.select(model)
+            vs.set_weights(candidate=body.get("candidate"), shadow=body.get("shadow"))
+            return 200, vs.state()["weights"]
         if op == "promote":
-            return 200, variants.promote()
+            return 200, fleet.select(model).promote()
         if op == "rollback":
-            return 200, variants.rollback(to_previous=bool(body.get("toPrevious")))
+            return 200, fleet.select(model).rollback(to_previous=bool(body.get("toPrevious")))
         return 404, {"error": f"no admin endpoint {method} {path}"}
     except PackageError as e:
         return e.status, e.to_json()
     except AdminError as e:
         return e.status, {"error": e.message}
-

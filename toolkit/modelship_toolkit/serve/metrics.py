@@ -26,23 +26,23 @@ MAX_ABS_BUCKETS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0)
 
 
 class _StateCollector:
-    def __init__(self, snapshot: Callable[[], dict]) -> None:
+    def __init__(self, snapshot: Callable[[], list[dict]]) -> None:
         self._snapshot = snapshot
 
     def collect(self) -> Iterable[Metric]:
-        s = self._snapshot()
-        model = s.get("model") or ""
         depth = GaugeMetricFamily("modelship_queue_depth", "Requests waiting in the variant's batching queue.", labels=["model", "variant", "version"])
         info = GaugeMetricFamily(
             "modelship_backend_info", "1 for each loaded variant; fallback=true when the PyTorch fallback serves instead of the engine.",
             labels=["model", "variant", "version", "backend", "fallback"])
-        for role, v in s.get("variants", {}).items():
-            depth.add_metric([model, role, v["version"]], v["queueDepth"])
-            info.add_metric([model, role, v["version"], v["backend"], "true" if v["fallback"] else "false"], 1)
         weight = GaugeMetricFamily("modelship_candidate_weight_percent", "Share of traffic routed to the candidate (0-100).", labels=["model"])
-        weight.add_metric([model], s.get("weights", {}).get("candidate", 0))
         share = GaugeMetricFamily("modelship_shadow_share_percent", "Share of stable traffic mirrored to the shadow (0-100).", labels=["model"])
-        share.add_metric([model], s.get("weights", {}).get("shadow", 0))
+        for s in self._snapshot():
+            model = s.get("model") or ""
+            for role, v in s.get("variants", {}).items():
+                depth.add_metric([model, role, v["version"]], v["queueDepth"])
+                info.add_metric([model, role, v["version"], v["backend"], "true" if v["fallback"] else "false"], 1)
+            weight.add_metric([model], s.get("weights", {}).get("candidate", 0))
+            share.add_metric([model], s.get("weights", {}).get("shadow", 0))
         return [depth, info, weight, share]
 
 
@@ -50,10 +50,10 @@ class ServeMetrics:
     """All metrics of one server.
 
     Args:
-        snapshot: returns the state dict of :meth:`VariantSet.state`, read at scrape time.
+        snapshot: returns every model's :meth:`VariantSet.state`, read at scrape time.
     """
 
-    def __init__(self, snapshot: Callable[[], dict]) -> None:
+    def __init__(self, snapshot: Callable[[], list[dict]]) -> None:
         r = self.registry = CollectorRegistry()
         vv = ["model", "variant", "version"]
         self.requests = Counter("modelship_requests", "Inference requests by HTTP status code.", vv + ["code"], registry=r)

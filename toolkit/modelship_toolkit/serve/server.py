@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import parse_qsl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,7 @@ from .batcher import BatcherClosed, QueueFull
 from .compare import count_correct
 from .config import ServeConfig
 from .protocol import RequestError, decode_request, encode_response, parse_json, request_id
+from .fleet import Fleet
 from .variants import RequestTimeout, Variant, VariantSet
 
 log = logging.getLogger("modelship.serve")
@@ -31,11 +33,11 @@ LABEL_HEADER = "x-modelship-label"
 
 
 class App:
-    """What the handlers share: the variants, settings and admin token."""
+    """What the handlers share: the fleet of models, settings and admin token."""
 
-    def __init__(self, config: ServeConfig, variants: VariantSet, admin_token: str | None) -> None:
+    def __init__(self, config: ServeConfig, fleet: Fleet, admin_token: str | None) -> None:
         self.config = config
-        self.variants = variants
+        self.fleet = fleet
         self.admin_token = admin_token
 
 
@@ -143,15 +145,16 @@ class Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed  # noqa: N815
 
     def _dispatch(self, method: str) -> None:
-        path = self.path.split("?", 1)[0].rstrip("/") or "/"
+        path, _, query = self.path.partition("?")
+        path = path.rstrip("/") or "/"
         try:
             body = self._read_body() if method == "POST" else b""
             if path.startswith("/admin/"):
                 denied = authorize(self.headers.get("Authorization"), self.app.admin_token)
-                status, obj = denied or handle_admin(method, path, body, self.app.variants)
+                status, obj = denied or handle_admin(method, path, body, self.app.fleet, dict(parse_qsl(query)))
                 return self._json(status, obj)
             if path == "/metrics" and method == "GET":
-                return self._send(200, self.app.variants.metrics.render(), metrics_mod.CONTENT_TYPE)
+                return self._send(200, self.app.fleet.metrics.render(), metrics_mod.CONTENT_TYPE)
             parts = path.strip("/").split("/")
             if parts[:1] == ["v2"]:
                 return self._v2(method, parts[1:], body)
@@ -165,38 +168,43 @@ class Handler(BaseHTTPRequestHandler):
             self._json(500, {"error": f"internal error: {type(e).__name__}: {e}"})
 
     def _v2(self, method: str, parts: list[str], body: bytes) -> None:
-        vs = self.app.variants
+        fleet = self.app.fleet
         if parts == [] and method == "GET":
             return self._json(200, {"name": "modelship", "version": "0.1", "extensions": []})
         if parts == ["health", "live"]:
             return self._json(200, {"live": True})
         if parts == ["health", "ready"]:
-            stable = vs.get("stable")
-            state = vs.state()
-            return self._json(200 if stable else 503, {"ready": stable is not None, "model": state["model"], "variants": {
-                r: {"version": v["version"], "backend": v["backend"], "fallback": v["fallback"], "fallbackReason": v["fallbackReason"]}
-                for r, v in state["variants"].items()}})
+            models = {}
+            for state in fleet.states():
+                models[state["model"]] = {r: {"version": v["version"], "backend": v["backend"], "fallback": v["fallback"], "fallbackReason": v["fallbackReason"]}
+                                          for r, v in state["variants"].items()}
+            ready = any("stable" in m for m in models.values())
+            body: dict[str, Any] = {"ready": ready, "models": models}
+            if len(models) == 1:  # the one-model form earlier clients read
+                body["model"], body["variants"] = next(iter(models.items()))
+            return self._json(200 if ready else 503, body)
         if len(parts) < 2 or parts[0] != "models":
             return self._json(404, {"error": f"no endpoint {method} /v2/{'/'.join(parts)}"})
         name, rest = parts[1], parts[2:]
-        if name != vs.model_name:
-            return self._json(404, {"error": f"unknown model '{name}'; this server serves '{vs.model_name}'"})
+        vs = fleet.get(name)
+        if vs is None:
+            return self._json(404, {"error": f"unknown model '{name}'; this server serves {', '.join(fleet.names()) or 'no model yet'}"})
         version = None
         if rest[:1] == ["versions"] and len(rest) >= 2:
             version, rest = rest[1], rest[2:]
         if method == "POST" and rest == ["infer"]:
-            return self._infer(name, version, body)
+            return self._infer(vs, version, body)
         if method == "GET" and rest in ([], ["ready"]):
             v = vs.by_version(version) if version else vs.get("stable")
             if version and v is None:
                 return self._json(404, {"error": f"model '{name}' has no loaded version '{version}'"})
             if rest == ["ready"]:
                 return self._json(200 if v else 503, {"name": name, "ready": v is not None})
-            return self._json(200 if v else 503, self._metadata(name, v))
+            return self._json(200 if v else 503, self._metadata(vs, v))
         self._json(404, {"error": f"no endpoint {method} /v2/{'/'.join(parts)}"})
 
-    def _metadata(self, name: str, v: Variant | None) -> dict[str, Any]:
-        vs = self.app.variants
+    def _metadata(self, vs: VariantSet, v: Variant | None) -> dict[str, Any]:
+        name = vs.model_name
         versions = [x.version for x in (vs.get("stable"), vs.get("candidate")) if x]
         if v is None:
             return {"name": name, "versions": versions, "platform": None, "inputs": [], "outputs": [], "error": "no stable model loaded"}
@@ -211,9 +219,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- inference ---------------------------------------------------------------------------------
 
-    def _infer(self, name: str, version: str | None, body: bytes) -> None:
+    def _infer(self, vs: VariantSet, version: str | None, body: bytes) -> None:
         t0 = time.perf_counter()
-        vs = self.app.variants
+        name = vs.model_name
         variant: Variant | None = None
         status, out, headers = 500, {}, {}
         answer = None
@@ -254,10 +262,10 @@ class Handler(BaseHTTPRequestHandler):
         if variant is not None:
             headers[VARIANT_HEADER] = variant.role
         self._json(status, out, headers)
-        self._record(name, variant, status, time.perf_counter() - t0, answer)
+        self._record(vs, variant, status, time.perf_counter() - t0, answer)
 
-    def _record(self, name: str, variant: Variant | None, status: int, seconds: float, answer: Any) -> None:
-        m = self.app.variants.metrics
+    def _record(self, vs: VariantSet, variant: Variant | None, status: int, seconds: float, answer: Any) -> None:
+        m, name = vs.metrics, vs.model_name
         role, version = (variant.role, variant.version) if variant else ("none", "none")
         m.requests.labels(name, role, version, str(status)).inc()
         if status == 200:
@@ -270,7 +278,7 @@ class Handler(BaseHTTPRequestHandler):
             m.labelled.labels(name, role, version).inc(n)
             m.correct.labels(name, role, version).inc(correct)
         if v.role == "stable":
-            self.app.variants.mirror(req.inputs, outputs, v)  # after the answer went out
+            vs.mirror(req.inputs, outputs, v)  # after the answer went out
 
 
 class ModelServer(ThreadingHTTPServer):
@@ -319,14 +327,14 @@ class ModelServer(ThreadingHTTPServer):
         """Stops serving and unloads every variant."""
         self.shutdown()
         self.server_close()
-        self.app.variants.close()
+        self.app.fleet.close()
 
 
 def create_server(config: ServeConfig, *, host: str = "127.0.0.1", port: int = 8100, admin_token: str | None = None,
                   model_name: str | None = None, stable_package: str | None = None) -> ModelServer:
-    """Builds a server, loading ``stable_package`` first when given (raises PackageError when it
-    cannot be served)."""
-    variants = VariantSet(config, model_name)
+    """Builds a server for any number of models (only ``model_name`` when given), loading
+    ``stable_package`` first when given (raises PackageError when it cannot be served)."""
+    fleet = Fleet(config, model_name)
     if stable_package:
-        variants.load("stable", stable_package)
-    return ModelServer((host, port), App(config, variants, admin_token))
+        fleet.load("stable", stable_package)
+    return ModelServer((host, port), App(config, fleet, admin_token))

@@ -21,7 +21,7 @@ from .batcher import DynamicBatcher
 from .compare import compare_outputs
 from .config import ServeConfig
 from .metrics import ServeMetrics
-from .package import PackageError, ReleasePackage, load_package
+from .package import PackageError, ReleasePackage
 
 log = logging.getLogger("modelship.serve")
 
@@ -110,10 +110,10 @@ class Variant:
 class VariantSet:
     """The variants of one served model and the rules between them."""
 
-    def __init__(self, config: ServeConfig, model_name: str | None = None) -> None:
+    def __init__(self, config: ServeConfig, model_name: str, metrics: ServeMetrics) -> None:
         self.config = config
         self.model_name = model_name
-        self.metrics = ServeMetrics(self.state)
+        self.metrics = metrics
         self._lock = threading.RLock()
         self._v: dict[str, Variant] = {}
         self._load_lock = threading.Lock()
@@ -159,30 +159,28 @@ class VariantSet:
 
     # -- admin operations --------------------------------------------------------------------------
 
-    def load(self, role: str, path: str) -> Variant:
-        """Loads, verifies and warms a package, then swaps it into ``role`` (the old one is unloaded).
+    def adopt(self, role: str, pkg: ReleasePackage) -> Variant:
+        """Loads and warms a verified package of this model, then swaps it into ``role`` (the old
+        one is unloaded). The package is closed when it cannot be served.
 
         Raises:
             AdminError: unknown role (422).
-            PackageError: the package is wrong, tampered with (409) or does not fit (422).
+            PackageError: the package is for another model or does not fit (422).
         """
-        if role not in ROLES:
-            raise AdminError(f"variant: expected one of {', '.join(ROLES)}, got {role!r}", 422)
-        with self._load_lock:  # one load at a time: loads are heavy; serving goes on meanwhile
-            pkg = load_package(path)
-            try:
-                if self.model_name is not None and pkg.name != self.model_name:
-                    raise PackageError(f"package is for model '{pkg.name}' but this server serves '{self.model_name}'", field="name")
+        try:
+            if role not in ROLES:
+                raise AdminError(f"variant: expected one of {', '.join(ROLES)}, got {role!r}", 422)
+            if pkg.name != self.model_name:
+                raise PackageError(f"package is for model '{pkg.name}', not '{self.model_name}'", field="name")
+            with self._load_lock:  # one load at a time per model: loads are heavy; serving goes on meanwhile
                 loaded = load_backend(pkg, threads=self.config.intra_op_threads)
-            except BaseException:
-                pkg.close()
-                raise
-            v = Variant(role, pkg, loaded, self.config, self.metrics, pkg.name)
-            with self._lock:
-                if self.model_name is None:
-                    self.model_name = pkg.name
-                old = self._v.get(role)
-                self._v[role] = v
+        except BaseException:
+            pkg.close()
+            raise
+        v = Variant(role, pkg, loaded, self.config, self.metrics, pkg.name)
+        with self._lock:
+            old = self._v.get(role)
+            self._v[role] = v
         log.info("loaded %s %s as %s (backend %s%s)", pkg.name, pkg.version, role, v.backend.kind, ", fallback" if v.fallback else "")
         if old is not None:
             old.close()
@@ -269,7 +267,7 @@ class VariantSet:
             return
         if self.shadow_share < 100 and random.random() * 100 >= self.shadow_share:
             return
-        m, model = self.metrics, self.model_name or ""
+        m, model = self.metrics, self.model_name
         for t in shadow.spec.inputs:
             a = inputs.get(t.name)
             if a is None or t.shape_error(a.shape) or a.dtype != t.numpy_dtype:

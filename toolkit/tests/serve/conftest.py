@@ -25,6 +25,8 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "v2": build_package(base / "v2", version="v2.0.0", seed=0),
         "v3": build_package(base / "v3", version="v3.0.0", seed=7),
         "slow": build_package(base / "slow", version="slow-1", seed=0, init={"delay_s": 0.3}, with_engine=False),
+        "other-v1": build_package(base / "other-v1", version="v1.0.0", seed=3, name="other"),
+        "other-v2": build_package(base / "other-v2", version="v2.0.0", seed=5, name="other"),
     }
 
 
@@ -33,10 +35,10 @@ def make_server(packages: dict[str, Path]) -> Iterator[Any]:
     """Starts servers (stable = a package, by key or path) and stops them after the test."""
     started = []
 
-    def make(stable: str | Path | None = "v1", **cfg: Any):
+    def make(stable: str | Path | None = "v1", model_name: str | None = "digits", **cfg: Any):
         config = ServeConfig(**{"batch_window_ms": 2.0, "request_timeout_ms": 5000.0, **cfg})
         path = packages[stable] if isinstance(stable, str) else stable
-        srv = create_server(config, host="127.0.0.1", port=0, admin_token=TOKEN, model_name="digits", stable_package=str(path) if path else None)
+        srv = create_server(config, host="127.0.0.1", port=0, admin_token=TOKEN, model_name=model_name, stable_package=str(path) if path else None)
         srv.start_background()
         started.append(srv)
         return srv, Client(srv.port)

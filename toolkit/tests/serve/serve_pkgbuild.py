@@ -79,7 +79,7 @@ def write_metadata(root: Path, meta: dict[str, Any]) -> None:
 
 
 def build_package(root: Path, *, version: str = "v1.0.0", seed: int = 0, init: dict[str, Any] | None = None,
-                  backend: str = "onnxruntime-cpu", with_engine: bool = True) -> Path:
+                  backend: str = "onnxruntime-cpu", with_engine: bool = True, name: str = NAME) -> Path:
     """Builds a package in ``root`` (created). Weights depend on ``seed``."""
     root.mkdir(parents=True, exist_ok=True)
     # The source travels as source.tar (listed with its sha256), as the release's packages carry it.
@@ -97,9 +97,9 @@ def build_package(root: Path, *, version: str = "v1.0.0", seed: int = 0, init: d
                           input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"}, "logits": {0: "batch"}})
     meta = {
-        "model_id": f"{NAME}@{version}", "name": NAME, "version": version, "backend": backend, "precision": "fp32",
+        "model_id": f"{name}@{version}", "name": name, "version": version, "backend": backend, "precision": "fp32",
         "engine": "model.onnx", "checkpoint": "model_best.pt", "source": "source.tar",
-        "manifest": manifest(init), "created": "2025-01-01T00:00:00Z", "extra_field_ignored": True,
+        "manifest": manifest(init, name), "created": "2025-01-01T00:00:00Z", "extra_field_ignored": True,
     }
     write_metadata(root, meta)
     return root

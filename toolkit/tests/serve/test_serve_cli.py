@@ -28,7 +28,7 @@ def test_serve_cli_and_traffic_generator(packages, tmp_path):
         line = proc.stdout.readline()
         assert line, proc.stderr.read()
         ready = json.loads(line)
-        assert ready["event"] == "listening" and ready["model"] == "digits"
+        assert ready["event"] == "listening" and ready["models"] == ["digits"]
         c = Client(ready["port"])
         assert c.admin("GET", "state")[0] == 200
         assert c.admin("POST", "load", {"variant": "candidate", "package": str(packages["v2"])})[0] == 200
