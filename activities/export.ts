@@ -10,6 +10,7 @@ import type { ActivityDeps } from './deps.ts';
 import { toolkitCallOptions, withFailures } from './failures.ts';
 import { runKey } from './keys.ts';
 import { runToolkit } from './toolkit.ts';
+import type { ToolkitResult } from '../lib/toolkit-contract.ts';
 
 /** Builds the export activity. */
 export function createExportActivities({ workspace, toolkit }: ActivityDeps) {
@@ -33,8 +34,18 @@ export function createExportActivities({ workspace, toolkit }: ActivityDeps) {
         // Paths are worker-local; the stored report keeps only what holds everywhere.
         await writeFile(reportPath, `${JSON.stringify({ ...report, onnx: { sha256: report.onnx.sha256, bytes: report.onnx.bytes }, durationMs: undefined }, null, 2)}\n`);
         const reportRef = await workspace.keep(prefix, 'export.json', reportPath);
-        return { onnx, exporter: report.exporter, opsetWritten: report.opsetWritten, report: reportRef, watchList: report.watchList };
+        return { onnx, exporter: report.exporter, opsetWritten: report.opsetWritten, report: reportRef, watchList: report.watchList, notes: exportNotes(report) };
       });
     },
   };
+}
+
+/** The export report's lines an operator should read, for the step summary and `release status`. */
+export function exportNotes(report: Pick<ToolkitResult<'export'>, 'adjustments' | 'watchList'>): string[] {
+  const notes: string[] = [];
+  const a = report.adjustments;
+  if (a?.fastPathsOff.length) notes.push(`inference fast paths off while exporting ${a.fastPathsOff.length} module(s) (${a.fastPathsOff.slice(0, 3).join(', ')}${a.fastPathsOff.length > 3 ? ', ...' : ''})`);
+  if (a?.symbolics.length) notes.push(`exported with modelship's own ONNX symbolic: ${a.symbolics.join(', ')}`);
+  for (const w of report.watchList) notes.push(`watch ${w.op} (x${w.count}): ${w.advice}`);
+  return notes;
 }

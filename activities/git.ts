@@ -54,15 +54,42 @@ export async function archiveCommit(repoDir: string, commit: string, tarPath: st
   await git(['archive', '--format=tar', `--output=${tarPath}`, commit], repoDir);
 }
 
-/** Reads one file of a repository at a tag without keeping a checkout. */
-export async function readFileAtTag(repo: string, tag: string, path: string): Promise<string> {
+/**
+ * Runs `fn` on a clone of the repository (no work tree) with HEAD at the tag, then removes it.
+ *
+ * @returns what `fn` returns
+ */
+export async function withTaggedClone<T>(repo: string, tag: string, fn: (dir: string, commit: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'modelship-peek-'));
   try {
-    await checkoutTag(repo, tag, dir);
-    return await git(['show', `HEAD:${path}`], dir).catch(() => {
-      throw new UserError(`${path} is not in ${redactCredentials(repo)} at ${tag}`, 'add a release manifest (see examples/digits/modelship.yaml) and tag again');
-    });
+    const commit = await checkoutTag(repo, tag, dir);
+    return await fn(dir, commit);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Reads one file at HEAD of a clone made by {@link withTaggedClone}. */
+export async function readCommittedFile(dir: string, path: string, what: { repo: string; tag: string }): Promise<string> {
+  return git(['show', `HEAD:${path}`], dir).catch(() => {
+    throw new UserError(`${path} is not in ${redactCredentials(what.repo)} at ${what.tag}`, 'add a release manifest (see examples/digits/modelship.yaml) and tag again');
+  });
+}
+
+/** The paths of every file committed at HEAD of a clone. */
+export async function committedFiles(dir: string): Promise<Set<string>> {
+  return new Set((await git(['ls-tree', '-r', '--name-only', '-z', 'HEAD'], dir)).split('\0').filter(Boolean));
+}
+
+/** Writes the committed files `paths` (at HEAD) under `dest`, as a tar extracted there. */
+export async function extractCommitted(dir: string, paths: string[], dest: string): Promise<void> {
+  const tar = join(dest, '.extract.tar');
+  await git(['archive', '--format=tar', `--output=${tar}`, 'HEAD', '--', ...paths], dir);
+  await execa('tar', ['-xf', tar, '-C', dest]);
+  await rm(tar, { force: true });
+}
+
+/** Reads one file of a repository at a tag without keeping a checkout. */
+export async function readFileAtTag(repo: string, tag: string, path: string): Promise<string> {
+  return withTaggedClone(repo, tag, (dir) => readCommittedFile(dir, path, { repo, tag }));
 }

@@ -7,6 +7,7 @@
 import { hostname, userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { UserError } from '../lib/errors.ts';
+import { cliCommand } from './self-command.ts';
 
 /** Where Temporal is. */
 export interface TemporalTarget {
@@ -31,7 +32,7 @@ export async function connectClient(target: TemporalTarget): Promise<Client> {
   } catch (err) {
     throw new UserError(
       `cannot reach Temporal at ${target.address}: ${(err as Error).message}`,
-      'start the local stack with `modelship dev`, or set TEMPORAL_ADDRESS / --address',
+      `start the local stack with \`${cliCommand()} dev\`, or set TEMPORAL_ADDRESS / --address`,
     );
   }
 }

@@ -9,6 +9,7 @@ import { modelshipLogger } from '../workers/logger.ts';
 import { ManifestError, UserError } from '../lib/errors.ts';
 import { registerDemoCommand } from './demo/index.ts';
 import { registerDevCommand } from './dev.ts';
+import { registerInitCommand } from './init.ts';
 import { registerReleaseCommands } from './release/index.ts';
 import { registerTrtexecCommand } from './trtexec/index.ts';
 import { registerWorkerCommand } from './worker.ts';
@@ -21,6 +22,7 @@ const program = new Command('modelship')
   .option('--address <host:port>', 'Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
   .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)');
 
+registerInitCommand(program);
 registerReleaseCommands(program);
 registerDevCommand(program);
 registerWorkerCommand(program);
@@ -32,6 +34,7 @@ try {
 } catch (err) {
   if (err instanceof ManifestError || err instanceof UserError) {
     console.error(`modelship: ${err.message}`);
+    if (err instanceof UserError && err.hint) console.error(`  hint: ${err.hint}`);
     process.exit(2);
   }
   throw err;

@@ -86,6 +86,11 @@ export interface ExportedModel {
   opsetWritten: number;
   report: ArtifactRef;
   watchList: { op: string; count: number; advice: string }[];
+  /**
+   * What the operator should read: what the toolkit changed so the model exported (fast paths off,
+   * its own symbolics) and each watched operator's advice. Absent in releases recorded before.
+   */
+  notes?: string[];
 }
 
 /** One engine at one precision, validated and benchmarked on one worker. */

@@ -48,6 +48,21 @@ export const CheckSchema = z.object({
 /** One threshold check of a gate. */
 export type Check = z.infer<typeof CheckSchema>;
 
+// ---------------------------------------------------------------- data (before the release starts)
+
+/**
+ * `data`: checks the manifest's data files in a model repository (calibration and parity `.npz`):
+ * an array per input with its dtype and dims, labels, and enough samples. Loads no model code.
+ */
+export const DataRequestSchema = z.object({
+  repoDir: z.string(),
+  manifest: manifestField,
+});
+/** Result of `data`: one line per file checked. */
+export const DataResultSchema = z.object({
+  files: z.array(z.object({ field: z.string(), path: z.string(), samples: z.int(), arrays: z.record(z.string(), z.array(z.int())) })),
+});
+
 // ---------------------------------------------------------------- inspect (step 1)
 
 /** `inspect`: digest the checkpoint, load it into the model class, gate on metrics.json. */
@@ -328,6 +343,7 @@ export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
 
 /** Every toolkit command with its request and result schema. */
 export const TOOLKIT_COMMANDS = {
+  data: { request: DataRequestSchema, result: DataResultSchema },
   inspect: { request: InspectRequestSchema, result: InspectResultSchema },
   export: { request: ExportRequestSchema, result: ExportResultSchema },
   build: { request: BuildRequestSchema, result: BuildResultSchema },

@@ -15,6 +15,7 @@ import {
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
+  type ChildWorkflowOptions,
 } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/index.ts';
 import { ErrorType } from '../lib/errors.ts';
@@ -29,7 +30,7 @@ import {
 } from '../lib/release.ts';
 import { rolloutWorkflowId } from '../lib/rollout.ts';
 import { parseTargetStepEvent } from '../lib/rollout-args.ts';
-import { ReleaseStageKey } from '../lib/search-attributes.ts';
+import { GitTagKey, ModelNameKey, ReleaseStageKey } from '../lib/search-attributes.ts';
 import { LONG_STEP } from './activity-options.ts';
 import { failureMessage, StepTracker } from './step-tracker.ts';
 import { rollout } from './rollout.ts';
@@ -78,7 +79,9 @@ export async function release(input: ReleaseInput): Promise<ReleaseStatus> {
     current = 'export';
     enter(ReleaseStage.Exporting);
     const exported = await steps.run({ step: 'export' }, () => control.exportOnnx({ releaseId, source }), (e) => ({
-      summary: `${e.exporter} exporter, opset ${e.opsetWritten}${e.watchList.length ? `; watch: ${e.watchList.map((w) => w.op).join(', ')}` : ''}`,
+      summary: e.notes
+        ? `${e.exporter} exporter, opset ${e.opsetWritten}${e.notes.length ? `; ${e.notes.join('; ')}` : ''}`
+        : `${e.exporter} exporter, opset ${e.opsetWritten}${e.watchList.length ? `; watch: ${e.watchList.map((w) => w.op).join(', ')}` : ''}`,
     }));
 
     current = 'build';
@@ -87,6 +90,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseStatus> {
       source.manifest.targets.map((target) =>
         executeChild(buildTarget, {
           workflowId: `${releaseId}/target/${target.name}`,
+          ...childMetadata(source.model, input.tag, `${source.model} ${input.tag}: target ${target.name} (${target.backend}: ${target.precisions.join(', ')})`),
           args: [
             {
               releaseId,
@@ -139,6 +143,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseStatus> {
       steps.begin({ step: 'rollout', target: serve.target, precision: serve.precision });
       status.rollout = await executeChild(rollout, {
         workflowId: rolloutWorkflowId(releaseId),
+        ...childMetadata(source.model, input.tag, `${source.model} ${input.tag}: rollout of ${serve.target}-${serve.precision}`),
         args: [{ releaseId, model: source.model, tag: input.tag, package: pkg, plan }],
       });
       const promoted = status.rollout.outcome === 'promoted';
@@ -153,6 +158,16 @@ export async function release(input: ReleaseInput): Promise<ReleaseStatus> {
     enter(ReleaseStage.Failed, `${status.model ?? ''} ${input.tag} failed at ${current}: ${status.failure.message}`.trim());
     throw err;
   }
+}
+
+/**
+ * What a child workflow shows in the UI: the release's ModelName and GitTag (so
+ * `ModelName="x" AND ReleaseStage="awaiting-approval"` finds the waiting rollout) and a summary.
+ * Histories recorded before children carried them replay without.
+ */
+function childMetadata(model: string, tag: string, summary: string): Pick<ChildWorkflowOptions, 'typedSearchAttributes' | 'staticSummary'> {
+  if (!patched('child-search-attributes')) return {};
+  return { typedSearchAttributes: [{ key: ModelNameKey, value: model }, { key: GitTagKey, value: tag }], staticSummary: summary };
 }
 
 function innermost(err: unknown): unknown {

@@ -85,7 +85,11 @@ async function climbLadder(input: TargetInput, ladder: Precision[], sharedQueue:
 }
 
 type Notify = (event: Omit<TargetStepEvent, 'target'>) => Promise<void>;
-type Worker = { workerId: string; activities: TargetActivities };
+type Worker = {
+  workerId: string;
+  /** The worker's activities, each call shown in the UI with `summary` (e.g. "parity cpu/int8"). */
+  summarized: (summary: string) => TargetActivities;
+};
 
 /** Finds a worker on the shared queue and runs `body` on it; finds another if that one vanishes. */
 async function onSomeWorker<T>(input: TargetInput, sharedQueue: string, body: (worker: Worker) => Promise<T>): Promise<T> {
@@ -111,9 +115,10 @@ async function onSomeWorker<T>(input: TargetInput, sharedQueue: string, body: (w
       }
       throw err;
     }
-    const activities = proxyActivities<TargetActivities>({ ...LONG_STEP, taskQueue: claimed.queue, scheduleToStartTimeout: '5m' });
+    const options = { ...LONG_STEP, taskQueue: claimed.queue, scheduleToStartTimeout: '5m' };
+    const summarized = (summary: string) => proxyActivities<TargetActivities>({ ...options, summary });
     try {
-      return await body({ workerId: claimed.workerId, activities });
+      return await body({ workerId: claimed.workerId, summarized });
     } catch (err) {
       if (!isScheduleToStartTimeout(err) || attempt >= MAX_WORKER_CLAIMS) throw err;
       // The worker that claimed the target is gone for good: start over on another one.
@@ -149,12 +154,13 @@ function stepBase(input: TargetInput, precision: Precision) {
 /** Steps 3 and 4 on one worker. */
 async function buildAndCheck(input: TargetInput, precision: Precision, worker: Worker, notify: Notify): Promise<Checked> {
   const base = stepBase(input, precision);
-  const built = await notified(notify, 'build', precision, () => worker.activities.buildEngine(base), (b) => ({ summary: `${b.summary} on ${worker.workerId}` }));
+  const label = `${input.target.name}/${precision}`;
+  const built = await notified(notify, 'build', precision, () => worker.summarized(`build ${label}`).buildEngine(base), (b) => ({ summary: `${b.summary} on ${worker.workerId}` }));
   const parity = await notified(
     notify,
     'parity',
     precision,
-    () => worker.activities.checkParity({ ...base, engine: built.engine }),
+    () => worker.summarized(`parity ${label}`).checkParity({ ...base, engine: built.engine }),
     (p) => ({ verdict: p.report.verdict, summary: paritySummary(p.report) }),
   );
   const result: EngineResult = {
@@ -175,7 +181,7 @@ async function buildAndCheck(input: TargetInput, precision: Precision, worker: W
 /** Step 5, recorded on the result. */
 async function timeEngine(input: TargetInput, result: EngineResult, worker: Worker, notify: Notify): Promise<void> {
   const base = stepBase(input, result.precision);
-  const bench = await notified(notify, 'bench', result.precision, () => worker.activities.benchmarkEngine({ ...base, engine: result.engine }), (b) => ({ summary: b.summary }));
+  const bench = await notified(notify, 'bench', result.precision, () => worker.summarized(`bench ${input.target.name}/${result.precision}`).benchmarkEngine({ ...base, engine: result.engine }), (b) => ({ summary: b.summary }));
   result.bench = bench.ref;
 }
 

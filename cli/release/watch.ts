@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { statusQuery, type ReleaseStatus, type StepStatus } from '../../lib/release.ts';
 import { rolloutStatusQuery, rolloutWorkflowId, type DecisionRecord, type RolloutStatus } from '../../lib/rollout.ts';
+import { cliCommand } from '../self-command.ts';
 
 /** One line for a step. */
 export function formatStep(s: StepStatus): string {
@@ -60,7 +61,7 @@ export async function watchRelease(client: Client, handle: WorkflowHandle, callb
           if (awaiting && awaiting !== awaitingSeen) {
             awaitingSeen = awaiting;
             const a = rollout.awaiting!;
-            print(`    waiting for approval of ${a.step === 0 ? 'the first release' : `step ${a.step} (${a.weight}%)`}: modelship release approve ${last.model} ${last.tag} --step ${a.step} --as <approver>`);
+            print(`    waiting for approval of ${a.step === 0 ? 'the first release' : `step ${a.step} (${a.weight}%)`}: ${cliCommand()} release approve ${last.model} ${last.tag} --step ${a.step} --as <approver>`);
             await callbacks.onAwaiting?.(rollout);
           }
         }

@@ -2,7 +2,7 @@
 # Repeats the whole GPU release story on the GPU machine, from the project's root, once the device
 # kit has unpacked (../shared/device-kit: pack.sh --stack, then assemble.sh):
 #
-#   bash scripts/gpu/h200-releases.sh start [HOME] [--quick]  # starts scripts/gpu/h200-releases.ts detached
+#   bash scripts/gpu/h200-releases.sh start [HOME] [--quick|--any-model]  # starts scripts/gpu/h200-releases.ts detached
 #   bash scripts/gpu/h200-releases.sh wait [SECONDS] # follows its log until it ends or SECONDS pass
 #   bash scripts/gpu/h200-releases.sh pack DEST      # results.tar.gz of what it wrote, into DEST
 #

@@ -17,7 +17,10 @@
  * latency per shape, throughput, GPU memory), the histories (`temporal workflow show` JSON), the
  * packages' reports and the trtexec logs and JSON exports.
  *
- *   node --import tsx scripts/gpu/h200-releases.ts [--home DIR] [--out DIR]
+ *   node --import tsx scripts/gpu/h200-releases.ts [--home DIR] [--out DIR] [--quick | --any-model]
+ *
+ * --any-model runs only the four examples of the kinds users bring (gratings-mobilenet,
+ * text-transformer, two-head-regression, warp-cnn), each with a TensorRT fp16 + int8 target added.
  *
  * scripts/gpu/h200-releases.sh runs it on the GPU machine after the kit has unpacked.
  *
@@ -39,15 +42,20 @@ import type { ReleaseStatus } from '../../lib/release.ts';
 import { findTemporalBinary } from '../../workers/temporal-binary.ts';
 import { packageSummary, type PackageSummary } from './package-summary.ts';
 
-const { values } = parseArgs({ options: { home: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { home: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' }, 'any-model': { type: 'boolean' } } });
 // --quick: only the rollout story and the re-release, with a TensorRT fp16 target (a short GPU lease).
 const quick = Boolean(values.quick);
+// --any-model: only the four examples of the kinds users bring, each released to TensorRT fp16 and int8.
+const anyModelOnly = Boolean(values['any-model']);
 const home = resolve(values.home ?? '/tmp/modelship-gpu');
 const out = resolve(values.out ?? join(home, 'results'));
 const started = Date.now();
 const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const GIT_ID = ['-c', 'user.name=modelship gpu', '-c', 'user.email=gpu@modelship.invalid'];
 const git = async (dir: string, ...args: string[]) => (await execa('git', [...GIT_ID, ...args], { cwd: dir })).stdout;
+
+/** Ends the run early (after --any-model), through the same writing of results. */
+class Done extends Error {}
 
 /** What one phase produced, for summary.json. */
 interface PhaseResult {
@@ -102,6 +110,10 @@ const digits = join(home, 'demo', 'digits');
 const phases: PhaseResult[] = [];
 try {
   say(`GPU worker ${stack.gpu!.description}`);
+  if (anyModelOnly) {
+    await anyModel();
+    throw new Done();
+  }
 
   phases.push(
     await phase('demo', async (r) => {
@@ -124,6 +136,8 @@ try {
   );
 
   if (!quick) await fullOnly();
+} catch (err) {
+  if (!(err instanceof Done)) throw err;
 } finally {
   await writeFile(join(out, 'summary.json'), `${JSON.stringify({ gpu: stack.gpu, quick, seconds: (Date.now() - started) / 1000, phases }, null, 2)}\n`);
   await saveHistories(client, join(out, 'histories')).catch((err: Error) => say(`histories: ${err.message}`));
@@ -131,6 +145,44 @@ try {
   await connection.close();
   await stack.stop();
   say(`done: ${out}`);
+}
+
+/**
+ * The examples of the kinds users bring (MobileNetV3-small, a transformer text classifier, a
+ * two-output regression, a spatial-transformer CNN), each trained here and released, unedited but
+ * for an added TensorRT target (fp16, int8 from the automatically chosen QDQ model), beside its
+ * ONNX Runtime target.
+ */
+async function anyModel(): Promise<void> {
+  for (const example of ['gratings-mobilenet', 'text-transformer', 'two-head-regression', 'warp-cnn']) {
+    phases.push(
+      await phase(example, async (r) => {
+        const repo = join(home, 'repos', example);
+        if (!existsSync(join(repo, '.git'))) {
+          await rm(repo, { recursive: true, force: true });
+          await cp(join(PROJECT_ROOT, 'examples', example), repo, { recursive: true, filter: (src) => !/[\\/](artifacts|data|__pycache__)([\\/]|$)/.test(src) });
+          await git(repo, 'init', '--quiet', '--initial-branch=main');
+        }
+        if (!(await git(repo, 'tag', '--list', 'v1.0.0')).trim()) {
+          const train = await execa(defaultToolkitConfig('').python, ['train.py'], { cwd: repo, all: true });
+          await writeFile(join(out, `${example}-train.log`), train.all);
+          say(train.all.split('\n').at(-1) ?? '');
+          const file = join(repo, 'modelship.yaml');
+          const doc = parseDocument(await readFile(file, 'utf8'));
+          const targets = doc.get('targets') as { add: (n: unknown) => void };
+          targets.add(doc.createNode({ name: 'h200', backend: 'tensorrt', gpu: arch, precisions: ['fp16', 'int8'] }));
+          const classification = doc.getIn(['task', 'kind']) === 'classification';
+          doc.setIn(['parity', 'tolerances', 'fp16'], doc.createNode(classification ? { minTop1Agreement: 0.99 } : { maxAbs: 0.02, meanAbs: 0.002 }, { flow: true }));
+          await writeFile(file, doc.toString());
+          await git(repo, 'add', '-A');
+          await git(repo, 'commit', '--quiet', '-m', 'train v1.0.0, with a TensorRT target');
+          await git(repo, 'tag', 'v1.0.0');
+        }
+        const s = await releaseAndApprove(client, repo, 'v1.0.0', { rollout: false });
+        r.releases.push(await describe(s));
+      }),
+    );
+  }
 }
 
 /** The phases beyond the rollout story: the ladder, the ResNet-class model, the refused QDQ form. */

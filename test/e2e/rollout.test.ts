@@ -9,8 +9,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { freePort, startPrometheus, type RunningPrometheus } from '../../activities/metrics/index.ts';
 import { RuntimeAdminClient } from '../../activities/runtime/admin-client.ts';
 import { trainAndTag } from '../../cli/demo/prepare-repo.ts';
 import { startTraffic } from '../../cli/demo/traffic.ts';
@@ -22,14 +20,12 @@ import {
   MAX_REFUSED_SIGNAL_RECORDS,
   rejectUpdate,
   rollbackUpdate,
-  rolloutStatusQuery,
   rolloutWorkflowId,
-  type RolloutStatus,
 } from '../../lib/rollout.ts';
 import { statusQuery, type ReleaseStatus } from '../../lib/release.ts';
 import { MALFORMED } from '../fixtures/malformed-payloads.ts';
-import { startServingRuntime, type ServingRuntime } from '../../workers/serving-runtime.ts';
-import { startTemporal, startWorkers, tempDir } from '../integration/harness.ts';
+import { tempDir } from '../integration/harness.ts';
+import { approveAll, startRolloutStack, waitRollout, type RolloutStack } from './rollout-driver.ts';
 
 /** A short plan: shadow, then 50% and 100%, analysis every 2s. */
 const PLAN = `rollout:
@@ -43,14 +39,13 @@ const PLAN = `rollout:
   approvalTimeout: { after: APPROVAL_TIMEOUT, action: rollback }
 `;
 
-let env: TestWorkflowEnvironment;
+let stack: RolloutStack;
+let env: RolloutStack['env'];
 let home: string;
 let repo: string;
-let runtime: ServingRuntime;
-let prometheus: RunningPrometheus;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
+let runtime: RolloutStack['runtime'];
 let traffic: Awaited<ReturnType<typeof startTraffic>> | undefined;
-let admin: RuntimeAdminClient;
+let admin: RolloutStack['admin'];
 
 /** Trains and tags a version of the digits repo with the short plan (and optional tweaks). */
 async function tag(
@@ -75,60 +70,22 @@ async function tag(
   });
 }
 
-/** Waits until the rollout's status satisfies `until`, returning it. */
-async function waitRollout(workflowId: string, until: (s: RolloutStatus) => boolean, timeoutMs = 240_000): Promise<RolloutStatus> {
-  const handle = env.client.workflow.getHandle(rolloutWorkflowId(workflowId));
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await handle.query(rolloutStatusQuery).catch(() => undefined);
-    if (s && until(s)) return s;
-    if (Date.now() > deadline) throw new Error(`rollout of ${workflowId} never reached the state: ${JSON.stringify(s)}`);
-    await sleep(250);
-  }
-}
-
-/** Approves every step as it comes, as `by`, until the release ends. */
-async function approveAll(workflowId: string, by: string): Promise<ReleaseStatus> {
-  const release = env.client.workflow.getHandle(workflowId);
-  const result = release.result() as Promise<ReleaseStatus>;
-  let done = false;
-  void result.finally(() => (done = true));
-  const approved = new Set<number>();
-  while (!done) {
-    const s = await env.client.workflow.getHandle(rolloutWorkflowId(workflowId)).query(rolloutStatusQuery).catch(() => undefined);
-    if (s?.awaiting && !approved.has(s.awaiting.step)) {
-      approved.add(s.awaiting.step);
-      await env.client.workflow.getHandle(rolloutWorkflowId(workflowId)).executeUpdate(approveUpdate, { args: [{ by, step: s.awaiting.step }] });
-    }
-    await sleep(250);
-  }
-  return result;
-}
-
 beforeAll(async () => {
-  env = await startTemporal();
-  home = await tempDir();
-  runtime = await startServingRuntime({ home, port: await freePort(), model: 'digits' });
-  prometheus = await startPrometheus({ targets: [new URL(runtime.url).host], dataDir: join(home, 'prometheus'), scrapeInterval: '1s' });
-  const token = (await readFile(runtime.tokenFile, 'utf8')).trim();
-  admin = new RuntimeAdminClient({ url: runtime.url, token });
-  workers = await startWorkers(env, home, { runtime: { url: runtime.url, token }, metrics: { prometheusUrl: prometheus.url } });
+  stack = await startRolloutStack();
+  ({ env, home, runtime, admin } = stack);
   repo = join(await tempDir(), 'digits');
 }, 300_000);
 
 afterAll(async () => {
   await traffic?.stop();
-  await workers?.stop();
-  await prometheus?.stop();
-  await runtime?.stop();
-  await env?.teardown();
+  await stack?.stop();
 });
 
 describe('rollout', () => {
   it('promotes the first release after one approval', async () => {
     await tag('v1.0.0');
     const r = await startRelease(env.client, { repo, tag: 'v1.0.0' });
-    const waiting = await waitRollout(r.workflowId, (s) => s.awaiting !== undefined);
+    const waiting = await waitRollout(env.client, r.workflowId, (s) => s.awaiting !== undefined);
     expect(waiting.awaiting).toMatchObject({ step: 0, weight: 100 });
 
     // An approver not on the manifest's list is refused by the validator; nothing is recorded.
@@ -144,7 +101,7 @@ describe('rollout', () => {
       .catch((e: unknown) => e);
     expect(String((wrongStep as WorkflowUpdateFailedError).cause?.message)).toContain('step 3 is not the one waiting');
 
-    const status = await approveAll(r.workflowId, 'alice');
+    const status = await approveAll(env.client, r.workflowId, 'alice');
     expect(status.stage).toBe('promoted');
     expect(status.rollout?.decisions.filter((d) => d.kind === 'approval').map((d) => d.by)).toEqual(['alice']);
     expect((await admin.state()).variants.stable?.version).toBe('v1.0.0');
@@ -158,7 +115,7 @@ describe('rollout', () => {
   it('takes a retrained model through shadow and canary to promotion, with approvals', async () => {
     await tag('v1.1.0', { trainArgs: ['--seed', '7'] });
     const r = await startRelease(env.client, { repo, tag: 'v1.1.0' });
-    const status = await approveAll(r.workflowId, 'bob');
+    const status = await approveAll(env.client, r.workflowId, 'bob');
     const kinds = status.rollout!.decisions.map((d) => `${d.kind}:${d.verdict}`);
     const why = status.rollout!.decisions.map((d) => `${d.kind}:${d.verdict} ${(d.detail as { summary?: string } | undefined)?.summary ?? d.reason ?? ''}`);
     expect(status.stage, why.join('\n')).toBe('promoted');
@@ -192,9 +149,9 @@ describe('rollout', () => {
     await tag('v1.3.0', { trainArgs: ['--seed', '11'] });
     const r = await startRelease(env.client, { repo, tag: 'v1.3.0' });
     const rollout = env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId));
-    await waitRollout(r.workflowId, (s) => s.awaiting?.step === 1);
+    await waitRollout(env.client, r.workflowId, (s) => s.awaiting?.step === 1);
     await rollout.executeUpdate(approveUpdate, { args: [{ by: 'alice', step: 1 }] });
-    await waitRollout(r.workflowId, (s) => s.phase === 'canary' && s.weights.candidate === 50);
+    await waitRollout(env.client, r.workflowId, (s) => s.phase === 'canary' && s.weights.candidate === 50);
     expect((await admin.state()).weights.candidate).toBe(50);
     const record = await rollout.executeUpdate(rollbackUpdate, { args: [{ by: 'bob', reason: 'p99 doubled on the dashboard' }] });
     expect(record).toMatchObject({ kind: 'rollback', by: 'bob' });
@@ -221,7 +178,7 @@ describe('rollout', () => {
     const stableBefore = (await admin.state()).variants.stable?.version;
     const r = await startRelease(env.client, { repo, tag: 'v1.5.0' });
     const rollout = env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId));
-    const escalated = await waitRollout(r.workflowId, (s) => s.decisions.some((d) => d.kind === 'approval-timeout'));
+    const escalated = await waitRollout(env.client, r.workflowId, (s) => s.decisions.some((d) => d.kind === 'approval-timeout'));
     expect(escalated.awaiting?.step).toBe(1);
     // The memo is updated right after the decision record is kept (an activity): wait for it.
     const deadline = Date.now() + 30_000;
@@ -234,9 +191,9 @@ describe('rollout', () => {
 
     // A tool that can only signal: a refused signal is recorded, a valid one approves.
     await rollout.signal(approveSignal, { by: 'mallory', step: 1 });
-    await waitRollout(r.workflowId, (s) => s.decisions.some((d) => d.kind === 'refused-signal'));
+    await waitRollout(env.client, r.workflowId, (s) => s.decisions.some((d) => d.kind === 'refused-signal'));
     await rollout.signal(approveSignal, { by: 'alice', step: 1, reason: 'seen the escalation' });
-    await waitRollout(r.workflowId, (s) => s.awaiting?.step === 2, 120_000);
+    await waitRollout(env.client, r.workflowId, (s) => s.awaiting?.step === 2, 120_000);
     await rollout.executeUpdate(rejectUpdate, { args: [{ by: 'bob', step: 2, reason: 'not before the holidays' }] });
 
     const status = (await r.handle.result()) as ReleaseStatus;
@@ -255,7 +212,7 @@ describe('rollout', () => {
     await tag('v1.6.0', { trainArgs: ['--seed', '19'], minRequests: 100_000, maxBake: '12s' });
     const r = await startRelease(env.client, { repo, tag: 'v1.6.0' });
     // The shadow gate judges its own minRequests (30), so the starved step is the canary's.
-    await waitRollout(r.workflowId, (s) => s.awaiting?.step === 1, 90_000);
+    await waitRollout(env.client, r.workflowId, (s) => s.awaiting?.step === 1, 90_000);
     await env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId)).executeUpdate(approveUpdate, { args: [{ by: 'alice', step: 1 }] });
     const status = (await r.handle.result()) as ReleaseStatus;
     expect(status.stage).toBe('rolled-back');
@@ -275,7 +232,7 @@ describe('rollout', () => {
   it('survives malformed signals, updates and queries, and still rolls back', async () => {
     await tag('v1.7.0', { trainArgs: ['--seed', '23'] });
     const r = await startRelease(env.client, { repo, tag: 'v1.7.0' });
-    await waitRollout(r.workflowId, (s) => s.awaiting?.step === 1, 90_000);
+    await waitRollout(env.client, r.workflowId, (s) => s.awaiting?.step === 1, 90_000);
     const rollout = env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId));
     const release = env.client.workflow.getHandle(r.workflowId);
     let sent = 0;
@@ -296,7 +253,7 @@ describe('rollout', () => {
       }
     }
     // Queries still answer, the step still waits, every refusal is counted.
-    const s = await waitRollout(r.workflowId, (x) => (x.decisions.filter((d) => d.kind === 'refused-signal').length + (x.refusedSignalsNotRecorded ?? 0)) === sent, 30_000);
+    const s = await waitRollout(env.client, r.workflowId, (x) => (x.decisions.filter((d) => d.kind === 'refused-signal').length + (x.refusedSignalsNotRecorded ?? 0)) === sent, 30_000);
     expect(s.awaiting?.step).toBe(1);
     expect(s.decisions.filter((d) => d.kind === 'refused-signal')).toHaveLength(MAX_REFUSED_SIGNAL_RECORDS);
     expect(s.decisions.filter((d) => d.kind === 'approval' || d.kind === 'rejection')).toHaveLength(0);

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startRelease } from '../../cli/release/start-release.ts';
-import { ManifestError } from '../../lib/errors.ts';
+import { ManifestError, UserError } from '../../lib/errors.ts';
 import { statusQuery } from '../../lib/release.ts';
-import { fp32Only, makeModelRepo, startWorkers, startTemporal, tempDir } from './harness.ts';
+import { fp32Only, git, makeModelRepo, startWorkers, startTemporal, tempDir } from './harness.ts';
 
 let env: TestWorkflowEnvironment;
 let home: string;
@@ -100,8 +100,30 @@ describe('release', () => {
     expect(status.failure).toMatchObject({ step: 'parity', type: 'GateFailed' });
     const parityStep = status.steps.find((s) => s.step === 'parity');
     expect(parityStep).toMatchObject({ verdict: 'fail', state: 'done' });
-    expect(parityStep!.summary).toContain('failed: maxAbs');
+    expect(parityStep!.summary).toContain('failed: maxAbs[logits]');
     expect(status.packages).toEqual([]);
+    // The gate's answer comes from the tagged content: a retry would give it again, so it is refused.
+    const retry = await startRelease(env.client, { repo, tag: 'v0.8.0', rollout: false }, { retry: true }).catch((e: unknown) => e);
+    expect(retry).toBeInstanceOf(UserError);
+    expect((retry as Error).message).toContain('failed because of the tagged content (GateFailed');
+  });
+
+  it('refuses a tag whose files or data do not fit the manifest before anything starts, naming the field', async () => {
+    const missing = await makeModelRepo(await tempDir(), {
+      tag: 'v0.5.0',
+      editManifest: (y) => y.replace('checkpoint: artifacts/model_best.pt', 'checkpoint: artifacts/best.pt'),
+    });
+    const err = await startRelease(env.client, { repo: missing, tag: 'v0.5.0', rollout: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ManifestError);
+    expect((err as ManifestError).issues).toEqual([
+      { field: 'artifact.checkpoint', message: 'the checkpoint artifacts/best.pt is not committed at v0.5.0; commit it (train.py writes it) and tag a new commit' },
+    ]);
+    const misnamed = await makeModelRepo(await tempDir(), { tag: 'v0.5.1', editManifest: (y) => y.replace('arrays: { input: x }\n  labels: y\n  samples: 256', 'arrays: { input: pixels }\n  labels: y\n  samples: 256') });
+    const err2 = await startRelease(env.client, { repo: misnamed, tag: 'v0.5.1', rollout: false }).catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(ManifestError);
+    expect((err2 as ManifestError).issues[0]!.field).toBe('calibration.arrays.input');
+    expect((err2 as ManifestError).issues[0]!.message).toMatch(/^data\/heldout\.npz has no array 'pixels' for input 'input' \(it has: .*x.*\)/);
+    for (const tag of ['v0.5.0', 'v0.5.1']) await expect(env.client.workflow.getHandle(`release/digits/${tag}`).describe()).rejects.toThrow();
   });
 
   it('refuses a wrong manifest before anything starts, naming the field', async () => {
@@ -125,5 +147,20 @@ describe('release', () => {
     const status = await r.handle.query(statusQuery);
     expect(status.failure).toMatchObject({ step: 'build', type: 'NoWorker' });
     expect(status.failure!.message).toContain('no worker for cpu-nobody-polls');
+
+    // A failure outside the tagged content may be retried: a new run of the same release.
+    const first = (await r.handle.describe()).runId;
+    const retried = await startRelease(env.client, { repo, tag: 'v0.6.0', noWorkerTimeoutSeconds: 3, rollout: false }, { retry: true });
+    expect(retried.started).toBe(true);
+    expect((await retried.handle.describe()).runId).not.toBe(first);
+    await expect(retried.handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+
+    // Moving the tag to another commit is refused: a tag names one release.
+    await git(repo, 'commit', '--quiet', '--allow-empty', '-m', 'moved');
+    await git(repo, 'tag', '-f', 'v0.6.0');
+    const moved = await startRelease(env.client, { repo, tag: 'v0.6.0', rollout: false }).catch((e: unknown) => e);
+    expect(moved).toBeInstanceOf(UserError);
+    expect((moved as UserError).message).toMatch(/tag v0\.6\.0 of digits now points to [0-9a-f]{12}, but its release \(release\/digits\/v0\.6\.0\) was made from [0-9a-f]{12}/);
+    expect((moved as UserError).hint).toContain('v0.6.1');
   });
 });

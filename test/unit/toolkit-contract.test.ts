@@ -17,7 +17,7 @@ describe('toolkit contract', () => {
   });
 
   it('has a request and a result schema per command', () => {
-    expect(Object.keys(TOOLKIT_COMMANDS).sort()).toEqual(['bench', 'build', 'doctor', 'export', 'inspect', 'parity']);
+    expect(Object.keys(TOOLKIT_COMMANDS).sort()).toEqual(['bench', 'build', 'data', 'doctor', 'export', 'inspect', 'parity']);
   });
 
   it('accepts a parity request carrying the example manifest and refuses one without the engine', () => {

@@ -18,7 +18,7 @@ from .errors import EXIT_BAD_INPUT, EXIT_CRASH, EXIT_GATE_FAILED, EXIT_OK, BadIn
 from .jsonio import read_json, write_json_atomic
 from .schema import result_errors, validate_request
 
-COMMANDS = ("inspect", "export", "build", "parity", "bench", "doctor")
+COMMANDS = ("data", "inspect", "export", "build", "parity", "bench", "doctor")
 
 
 class ResultSchemaError(RuntimeError):

@@ -37,11 +37,12 @@ def load_npz(repo_dir: str | Path, source: dict[str, Any], manifest: Manifest, *
             ``<field>.arrays.<input>`` or ``<field>.labels``.
     """
     path = existing_file(repo_dir, source["path"], field=f"{field}.path", what="data file")
+    shown = source["path"]  # as the manifest writes it: the worker's folders mean nothing to the user
     try:
         npz = np.load(path, allow_pickle=False)
         available = list(npz.files)
     except Exception as err:  # noqa: BLE001 - a corrupt file is bad input
-        raise BadInput(f"cannot read {path} as .npz: {err}", field=f"{field}.path", hint="write it with numpy.savez") from None
+        raise BadInput(f"cannot read {shown} as .npz: {err}", field=f"{field}.path", hint="write it with numpy.savez") from None
     arrays: dict[str, str] = source.get("arrays") or {}
     inputs: dict[str, np.ndarray] = {}
     for spec in manifest["inputs"]:
@@ -49,32 +50,32 @@ def load_npz(repo_dir: str | Path, source: dict[str, Any], manifest: Manifest, *
         key = arrays.get(name, name)
         if key not in available:
             raise BadInput(
-                f"{path} has no array {key!r} for input {name!r} (it has: {', '.join(available) or 'none'})",
+                f"{shown} has no array {key!r} for input {name!r} (it has: {', '.join(available) or 'none'})",
                 field=f"{field}.arrays.{name}",
                 hint=f"set {field}.arrays.{name} to one of the file's arrays",
             )
         x = npz[key]
-        _check_dims(x, spec, path, key, f"{field}.arrays.{name}")
+        _check_dims(x, spec, shown, key, f"{field}.arrays.{name}")
         inputs[name] = np.ascontiguousarray(x.astype(NUMPY_DTYPES[spec.get("dtype", "float32")], copy=False))
     sizes = {len(v) for v in inputs.values()}
     if len(sizes) > 1:
-        raise BadInput(f"{path}: input arrays hold different numbers of samples {sorted(sizes)}", field=f"{field}.arrays")
+        raise BadInput(f"{shown}: input arrays hold different numbers of samples {sorted(sizes)}", field=f"{field}.arrays")
     labels = None
     if source.get("labels"):
         key = source["labels"]
         if key not in available:
             raise BadInput(
-                f"{path} has no labels array {key!r} (it has: {', '.join(available)})",
+                f"{shown} has no labels array {key!r} (it has: {', '.join(available)})",
                 field=f"{field}.labels",
                 hint=f"set {field}.labels to one of the file's arrays, or remove it",
             )
         labels = np.asarray(npz[key]).reshape(-1)
         if len(labels) != len(next(iter(inputs.values()))):
-            raise BadInput(f"{path}: {len(labels)} labels for {sizes.pop()} samples", field=f"{field}.labels")
+            raise BadInput(f"{shown}: {len(labels)} labels for {sizes.pop()} samples", field=f"{field}.labels")
     return Dataset(inputs, labels, path)
 
 
-def _check_dims(x: np.ndarray, spec: dict[str, Any], path: Path, key: str, field: str) -> None:
+def _check_dims(x: np.ndarray, spec: dict[str, Any], path: str, key: str, field: str) -> None:
     """Checks an array against an input spec: the sample axis is dim 0, the rest must fit."""
     dims = spec["dims"]
     if isinstance(dims[0], int):

@@ -18,10 +18,13 @@ def existing_file(repo_dir: str | Path | None, path: str | Path, *, field: str, 
     """Resolves ``path`` and checks it is a file; else :class:`BadInput` naming ``field``."""
     p = resolve(repo_dir, path)
     if not p.is_file():
-        raise BadInput(
-            f"{what} {p} does not exist" if not p.exists() else f"{what} {p} is not a file",
+        if Path(path).is_absolute() or repo_dir is None:
+            raise BadInput(f"{what} {p} does not exist" if not p.exists() else f"{what} {p} is not a file", field=field,
+                           hint=f"check {field}")
+        raise BadInput(  # a repository path: named as the manifest writes it, not by the worker's folder
+            f"{what} {path} is not in the model repository" if not p.exists() else f"{what} {path} is not a file",
             field=field,
-            hint=f"check {field}; relative paths are taken from repoDir ({repo_dir})",
+            hint=f"check {field}, and that the file is committed at the tag (paths are relative to the repository root)",
         )
     return p
 

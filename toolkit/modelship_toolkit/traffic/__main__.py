@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m modelship_toolkit.traffic", description=__doc__.splitlines()[0])
     p.add_argument("--url", default="http://127.0.0.1:8100")
     p.add_argument("--model", required=True)
-    p.add_argument("--data", required=True, help=".npz with arrays x (inputs) and y (labels)")
+    p.add_argument("--data", required=True, help=".npz with an array per model input (named as the input; x for a model of one input) and y (labels)")
     p.add_argument("--rate", type=float, default=50.0, help="requests per second (open loop)")
     p.add_argument("--duration", type=float, default=30.0, help="seconds")
     p.add_argument("--labels", action="store_true", help="send y as the x-modelship-label header (live accuracy)")

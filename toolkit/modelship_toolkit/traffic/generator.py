@@ -64,9 +64,13 @@ class _Sender:
         raise AssertionError("unreachable")
 
 
-def _input_name(cfg: TrafficConfig) -> str:
+NUMPY_OF = {"FP32": np.float32, "FP16": np.float16, "INT64": np.int64, "INT32": np.int32, "UINT8": np.uint8, "BOOL": np.bool_}
+
+
+def _model_inputs(cfg: TrafficConfig) -> list[tuple[str, str]]:
+    """The model's inputs as (name, OIP datatype): ``--input-name`` (FP32), else from its metadata."""
     if cfg.input_name:
-        return cfg.input_name
+        return [(cfg.input_name, "FP32")]
     u = urlparse(cfg.url)
     conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port or 80, timeout=cfg.timeout)
     try:
@@ -75,21 +79,31 @@ def _input_name(cfg: TrafficConfig) -> str:
         meta = json.loads(r.read())
         if r.status != 200 or not meta.get("inputs"):
             raise RuntimeError(f"GET /v2/models/{cfg.model} answered {r.status}: {meta}")
-        return str(meta["inputs"][0]["name"])
+        return [(str(i["name"]), str(i["datatype"])) for i in meta["inputs"]]
     finally:
         conn.close()
 
 
+def _arrays(npz: Any, inputs: list[tuple[str, str]], cfg: TrafficConfig) -> dict[str, tuple[np.ndarray, str]]:
+    """Each input's array (named as the input, or ``x_array`` for a model of one input) in its dtype."""
+    out = {}
+    for name, datatype in inputs:
+        key = name if name in npz.files else cfg.x_array if len(inputs) == 1 else None
+        if key is None or key not in npz.files:
+            raise KeyError(f"{cfg.data} has no array for input '{name}' (arrays: {', '.join(npz.files)})")
+        out[name] = (np.asarray(npz[key], dtype=NUMPY_OF.get(datatype, np.float32)), datatype)
+    return out
+
+
 def run_traffic(cfg: TrafficConfig) -> dict[str, Any]:
     """Replays the dataset; returns the summary (sent, by status, latency percentiles, accuracy)."""
+    inputs = _model_inputs(cfg)
     with np.load(cfg.data) as npz:
-        if cfg.x_array not in npz:
-            raise KeyError(f"{cfg.data} has no array '{cfg.x_array}' (arrays: {', '.join(npz.files)})")
-        x = np.asarray(npz[cfg.x_array], dtype=np.float32)
+        arrays = _arrays(npz, inputs, cfg)
         y = np.asarray(npz[cfg.y_array]) if cfg.labels and cfg.y_array in npz else None
     if cfg.labels and y is None:
         raise KeyError(f"--labels: {cfg.data} has no array '{cfg.y_array}'")
-    name = _input_name(cfg)
+    n = len(next(iter(arrays.values()))[0])
     sender = _Sender(cfg)
     path = f"/v2/models/{cfg.model}/infer"
     total = max(1, int(cfg.rate * cfg.duration))
@@ -101,10 +115,10 @@ def run_traffic(cfg: TrafficConfig) -> dict[str, Any]:
     correct: Counter[str] = Counter()
 
     def send(i: int, scheduled: float) -> None:
-        j = (i * cfg.batch) % len(x)
-        idx = [(j + k) % len(x) for k in range(cfg.batch)]
-        xb = x[idx]
-        body: dict[str, Any] = {"inputs": [{"name": name, "shape": list(xb.shape), "datatype": "FP32", "data": xb.reshape(-1).tolist()}]}
+        j = (i * cfg.batch) % n
+        idx = [(j + k) % n for k in range(cfg.batch)]
+        body: dict[str, Any] = {"inputs": [{"name": name, "shape": list(a[idx].shape), "datatype": datatype, "data": a[idx].reshape(-1).tolist()}
+                                           for name, (a, datatype) in arrays.items()]}
         if cfg.id_prefix:
             body["id"] = f"{cfg.id_prefix}-{i}"
         headers = {"Content-Type": "application/json"}
