@@ -45,6 +45,7 @@ export function exportNotes(report: Pick<ToolkitResult<'export'>, 'adjustments' 
   const notes: string[] = [];
   const a = report.adjustments;
   if (a?.fastPathsOff.length) notes.push(`inference fast paths off while exporting ${a.fastPathsOff.length} module(s) (${a.fastPathsOff.slice(0, 3).join(', ')}${a.fastPathsOff.length > 3 ? ', ...' : ''})`);
+  if (a?.fallbackFrom) notes.push(`the dynamo exporter failed, so auto used torchscript (${a.fallbackFrom.slice(0, 200)})`);
   if (a?.symbolics.length) notes.push(`exported with modelship's own ONNX symbolic: ${a.symbolics.join(', ')}`);
   for (const w of report.watchList) notes.push(`watch ${w.op} (x${w.count}): ${w.advice}`);
   return notes;

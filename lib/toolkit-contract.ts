@@ -109,6 +109,8 @@ export const ExportResultSchema = z.object({
       fastPathsHow: z.string().nullable(),
       /** Operators exported with the toolkit's own ONNX symbolic (this torch has none). */
       symbolics: z.array(z.string()),
+      /** Why `auto` left the dynamo exporter for the TorchScript one, when it did. */
+      fallbackFrom: z.string().optional(),
     })
     .optional(),
   checks: z.array(z.string()),

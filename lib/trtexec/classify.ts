@@ -133,12 +133,15 @@ const RULES: readonly Rule[] = [
       /(?:QuantizeLinear|DequantizeLinear).*UINT8 zero_?point/i,
       /only activation types allowed as input to this layer/i,
       /While parsing node number \d+ \[(?:Dequantize|Quantize)Linear/,
+      // TensorRT 10.6 on an H200, a constant quantized outside a weighted layer (a GELU's "+ 1"):
+      // "Quantized constant is only allowed before DQ or PLUGIN_V2 or kPLUGIN_V3 node" (qdqGraphOptimizer).
+      /Quantized constant is only allowed before/i,
     ],
     retryable: false,
     errorType: ErrorType.BadInput,
     advice:
-      "TensorRT's ONNX parser refused the INT8 (Q/DQ) model: it needs symmetric INT8 zero points (no UINT8), INT8 weights or Q/DQ pairs on float weights, " +
-      "and float biases. modelship's own quantizer writes that form; a model quantized elsewhere must be re-quantized that way (the opset is not the cause). " +
+      "TensorRT refused the INT8 (Q/DQ) model: it needs symmetric INT8 zero points (no UINT8), INT8 weights or Q/DQ pairs on float weights, " +
+      "float biases, and quantized constants only as weights of Conv, ConvTranspose, Gemm and MatMul. modelship's own quantizer writes that form; a model quantized elsewhere must be re-quantized that way (the opset is not the cause). " +
       'Or drop int8 from the target (or put fp16 after it on a ladder).',
   },
   {

@@ -2,7 +2,7 @@
 # Repeats the whole GPU release story on the GPU machine, from the project's root, once the device
 # kit has unpacked (../shared/device-kit: pack.sh --stack, then assemble.sh):
 #
-#   bash scripts/gpu/h200-releases.sh start [HOME] [--quick|--any-model]  # starts scripts/gpu/h200-releases.ts detached
+#   bash scripts/gpu/h200-releases.sh start [HOME] [--quick | --any-model all|NAME,...]  # starts scripts/gpu/h200-releases.ts detached
 #   bash scripts/gpu/h200-releases.sh wait [SECONDS] # follows its log until it ends or SECONDS pass
 #   bash scripts/gpu/h200-releases.sh pack DEST      # results.tar.gz of what it wrote, into DEST
 #
@@ -14,11 +14,11 @@ HOME_DIR=${MODELSHIP_GPU_HOME:-/tmp/modelship-gpu}
 LOG=/tmp/modelship-gpu.log
 case "${1:-}" in
   start)
-    HOME_DIR=${2:-$HOME_DIR}; EXTRA=${3:-}
+    HOME_DIR=${2:-$HOME_DIR}; shift 2 2>/dev/null; EXTRA=("$@")
     source .device/kit/env.sh >/dev/null || exit 1
     mkdir -p "$HOME_DIR"
     export MODELSHIP_HOME=$HOME_DIR MODELSHIP_ARTIFACTS=$HOME_DIR/artifacts MODELSHIP_LOG_LEVEL=WARN PYTHONUNBUFFERED=1
-    setsid node --import tsx scripts/gpu/h200-releases.ts --home "$HOME_DIR" $EXTRA </dev/null >"$LOG" 2>&1 &
+    setsid node --import tsx scripts/gpu/h200-releases.ts --home "$HOME_DIR" "${EXTRA[@]}" </dev/null >"$LOG" 2>&1 &
     echo "started (pid $!), log $LOG"
     ;;
   wait)

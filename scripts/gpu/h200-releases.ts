@@ -17,9 +17,9 @@
  * latency per shape, throughput, GPU memory), the histories (`temporal workflow show` JSON), the
  * packages' reports and the trtexec logs and JSON exports.
  *
- *   node --import tsx scripts/gpu/h200-releases.ts [--home DIR] [--out DIR] [--quick | --any-model]
+ *   node --import tsx scripts/gpu/h200-releases.ts [--home DIR] [--out DIR] [--quick | --any-model all|NAME,...]
  *
- * --any-model runs only the four examples of the kinds users bring (gratings-mobilenet,
+ * --any-model runs only the examples of the kinds users bring (all: gratings-mobilenet,
  * text-transformer, two-head-regression, warp-cnn), each with a TensorRT fp16 + int8 target added.
  *
  * scripts/gpu/h200-releases.sh runs it on the GPU machine after the kit has unpacked.
@@ -42,11 +42,13 @@ import type { ReleaseStatus } from '../../lib/release.ts';
 import { findTemporalBinary } from '../../workers/temporal-binary.ts';
 import { packageSummary, type PackageSummary } from './package-summary.ts';
 
-const { values } = parseArgs({ options: { home: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' }, 'any-model': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { home: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' }, 'any-model': { type: 'string' } } });
 // --quick: only the rollout story and the re-release, with a TensorRT fp16 target (a short GPU lease).
 const quick = Boolean(values.quick);
-// --any-model: only the four examples of the kinds users bring, each released to TensorRT fp16 and int8.
-const anyModelOnly = Boolean(values['any-model']);
+// --any-model all|a,b: only the examples of the kinds users bring, each released to TensorRT fp16 and int8.
+const ANY_MODEL_EXAMPLES = ['gratings-mobilenet', 'text-transformer', 'two-head-regression', 'warp-cnn'];
+const anyModelOnly = values['any-model'] !== undefined;
+const anyModelExamples = values['any-model'] === 'all' ? ANY_MODEL_EXAMPLES : (values['any-model'] ?? '').split(',').filter(Boolean);
 const home = resolve(values.home ?? '/tmp/modelship-gpu');
 const out = resolve(values.out ?? join(home, 'results'));
 const started = Date.now();
@@ -154,7 +156,7 @@ try {
  * ONNX Runtime target.
  */
 async function anyModel(): Promise<void> {
-  for (const example of ['gratings-mobilenet', 'text-transformer', 'two-head-regression', 'warp-cnn']) {
+  for (const example of anyModelExamples) {
     phases.push(
       await phase(example, async (r) => {
         const repo = join(home, 'repos', example);

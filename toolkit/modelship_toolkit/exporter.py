@@ -64,7 +64,7 @@ def choose(requested: str, opset: int, torch_version: tuple[int, int], has_onnxs
     return Plan("torchscript", opset)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Adjustments:
     """What the toolkit changed so the exporter takes the model (recorded in the export report)."""
 
@@ -73,6 +73,8 @@ class Adjustments:
     fast_paths_how: str | None
     symbolics: list[str]
     """Operators exported with the toolkit's own symbolic (this torch has none)."""
+    fallback_from: str | None = None
+    """Why ``auto`` left the dynamo exporter for the TorchScript one, when it did."""
 
 
 UNSUPPORTED_OPERATOR = re.compile(r"Exporting the operator '?([\w:.]+)'? to ONNX opset version (\d+) is not supported")
@@ -118,6 +120,16 @@ def export(
     except Exception as err:  # noqa: BLE001 - the exporter raises many types
         raise export_error(err, plan) from None
     return Adjustments(fast, how if fast else None, sorted(export_compat.USED))
+
+
+def fallback_plan(requested: str, opset: int, failed: Plan) -> Plan | None:
+    """The TorchScript plan to try when ``auto`` chose dynamo and it failed; None when there is none
+    (the manifest asked for dynamo, or this torch has no TorchScript exporter any more)."""
+    if requested != "auto" or failed.exporter != "dynamo":
+        return None
+    if "dynamo" not in inspect.signature(torch.onnx.export).parameters:
+        return None
+    return Plan("torchscript", opset)
 
 
 def export_error(err: Exception, plan: Plan) -> BadInput:

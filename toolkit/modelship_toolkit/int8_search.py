@@ -5,8 +5,10 @@ batch-norm folded in, attention, heads whose outputs span orders of magnitude). 
 in order, stopping at the first that meets the manifest's int8 tolerance:
 
 1. the calibration methods (min-max, percentile, entropy), per-channel weights;
-2. the best of those with the sensitive operators kept in float (LayerNormalization, Softmax,
-   activation×activation MatMuls of attention, the first and the last quantized node);
+2. the best of those with the sensitive operators kept in float (activation×activation MatMuls of
+   attention, the first quantized node, and the last one before each output); only the weighted
+   operators (Conv, ConvTranspose, Gemm, MatMul) are quantized at all, so LayerNorm, Softmax and the
+   element-wise operators between them stay in float throughout;
 3. beyond those anchors, the fewest nodes to keep in float: nodes are ranked by the error their own
    quantization adds (the error of their output minus the worst error of their inputs, comparing
    every intermediate tensor of the candidate against the FP32 model), the top-k are kept in float
@@ -29,9 +31,9 @@ import onnx
 from . import progress
 from .compare import Accumulator, tolerance_checks
 from .data import Dataset
+from .qdq_form import WEIGHTED_OPS
 
-SENSITIVE_OP_TYPES = ("LayerNormalization", "Softmax")
-COMPUTE_OP_TYPES = ("Conv", "ConvTranspose", "MatMul", "Gemm")
+COMPUTE_OP_TYPES = WEIGHTED_OPS
 MAX_FLOAT_SHARE = 0.5
 """The search keeps at most this share of the compute nodes in float: beyond that the engine would
 be INT8 in name only, and the precision ladder (or dropping int8) is the honest answer."""
@@ -88,12 +90,11 @@ def evaluate(fp32: Path, candidate: Path, data: list[Dataset], tolerance: dict[s
 
 
 def sensitive_nodes(model: onnx.ModelProto) -> list[str]:
-    """Nodes kept in float by the second anchor: LayerNorm, Softmax, attention's activation×activation
-    MatMuls, and the first and last node ONNX Runtime would quantize."""
+    """Nodes kept in float by the second anchor: attention's activation×activation MatMuls, the
+    first weighted node, and the last one before each output."""
     initializers = {i.name for i in model.graph.initializer}
     quantizable = [n for n in model.graph.node if n.op_type in COMPUTE_OP_TYPES]
-    names = [n.name for n in model.graph.node if n.op_type in SENSITIVE_OP_TYPES]
-    names += [n.name for n in model.graph.node if n.op_type == "MatMul" and not any(i in initializers for i in n.input)]
+    names = [n.name for n in model.graph.node if n.op_type == "MatMul" and not any(i in initializers for i in n.input)]
     if quantizable:
         names.append(quantizable[0].name)
     names += [n.name for n in last_compute_nodes(model)]
@@ -122,7 +123,7 @@ def last_compute_nodes(model: onnx.ModelProto) -> list[onnx.NodeProto]:
 
 
 def node_sensitivity(fp32: Path, candidate: Path, data: Dataset, batch: int) -> list[tuple[str, str, float]]:
-    """(node, op type, added error) for every node of the FP32 graph, worst first.
+    """(node, op type, added error) for every weighted node of the FP32 graph, worst first.
 
     The added error is the normalised RMS error of the node's output in the candidate minus the
     largest such error among its inputs: the error this node's own quantization adds.
@@ -131,8 +132,9 @@ def node_sensitivity(fp32: Path, candidate: Path, data: Dataset, batch: int) -> 
 
     base = onnx.shape_inference.infer_shapes(onnx.load(str(fp32)))
     typed = {v.name: v.type.tensor_type.elem_type for v in [*base.graph.value_info, *base.graph.input, *base.graph.output]}
-    nodes = [n for n in base.graph.node if n.output and n.output[0] in typed and typed[n.output[0]] == onnx.TensorProto.FLOAT]
-    tensors = [n.output[0] for n in nodes]
+    floats = [n for n in base.graph.node if n.output and typed.get(n.output[0]) == onnx.TensorProto.FLOAT]
+    tensors = [n.output[0] for n in floats]  # every float tensor: a node's inputs are some other node's outputs
+    nodes = [n for n in floats if n.op_type in COMPUTE_OP_TYPES]
     err = _intermediate_errors(fp32, candidate, tensors, data, batch, typed, ort_session)
     ranked = []
     for n in nodes:

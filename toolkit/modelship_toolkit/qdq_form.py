@@ -7,6 +7,10 @@ TensorRT 10 builds INT8 engines from QuantizeLinear/DequantizeLinear pairs when 
   UINT8 zero_point", seen on TensorRT 10.6 on an H200);
 - float biases: a DequantizeLinear feeding the bias input of Conv/ConvTranspose/Gemm is refused
   ("only activation types allowed as input to this layer", same run);
+- quantized constants only as weights: a DequantizeLinear of a constant may feed Conv,
+  ConvTranspose, Gemm or MatMul; one feeding anything else (a GELU's ``+ 1`` into an Add) is an
+  internal error of the builder ("Quantized constant is only allowed before DQ or PLUGIN",
+  ``qdqGraphOptimizer.cpp``, TensorRT 10.6 on an H200, on the regression example's GELU);
 - at least one Q/DQ pair: a model without them would be an FP32 network under ``--int8`` and,
   without a calibration cache, trtexec would calibrate it on random data.
 
@@ -25,6 +29,11 @@ QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
 
 BIAS_INPUT = {"Conv": 2, "ConvTranspose": 2, "Gemm": 2}
 """Operators with a bias input, and its index."""
+
+WEIGHTED_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")
+"""The operators whose inputs are quantized (activations and weights): TensorRT's explicit
+quantization runs these in INT8; everything between them stays in float, as NVIDIA's placement
+guidance has it."""
 
 
 def _constants(model: ModelProto) -> dict[str, TensorProto]:
@@ -79,6 +88,15 @@ def tensorrt_qdq_problems(model: ModelProto) -> list[str]:
             problems.append(f"{node.op_type} {name}: zero point is not 0 (asymmetric); TensorRT needs symmetric quantization")
     if qdq_nodes == 0:
         problems.append("no QuantizeLinear/DequantizeLinear nodes: this is not an explicitly quantized model")
+    quantized_constants = {dq.output[0]: dq.name or dq.output[0] for dq in model.graph.node
+                           if dq.op_type == "DequantizeLinear" and dq.input[0] in consts}
+    for node in model.graph.node:
+        if node.op_type in WEIGHTED_OPS or node.op_type in QDQ_OPS:
+            continue
+        for i in node.input:
+            if i in quantized_constants:
+                problems.append(f"{node.op_type} {node.name or node.output[0]}: takes the quantized constant from {quantized_constants[i]}; "
+                                "TensorRT quantizes constants only as weights of Conv, ConvTranspose, Gemm and MatMul")
     for node in model.graph.node:
         index = BIAS_INPUT.get(node.op_type)
         if index is not None and len(node.input) > index and node.input[index] in dq_outputs:

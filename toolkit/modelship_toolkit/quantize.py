@@ -1,7 +1,8 @@
 """Static INT8 quantization to QDQ ONNX with ONNX Runtime's tools, calibrated on manifest data.
 
-QDQ with symmetric INT8 activations, symmetric per-channel INT8 weights and float biases is the
-explicit-quantization form TensorRT's ONNX parser accepts (see :mod:`.qdq_form`, checked after every
+QDQ on the inputs of the weighted operators (Conv, ConvTranspose, Gemm, MatMul) with symmetric
+INT8 activations, symmetric per-channel INT8 weights and float biases is the explicit-quantization
+form TensorRT's ONNX parser accepts (see :mod:`.qdq_form`, checked after every
 quantization), and ONNX Runtime runs the same model on CPU. ONNX Runtime's default quantizes biases
 to INT32 behind a DequantizeLinear, which TensorRT 10 refuses ("only activation types allowed as
 input to this layer"): biases stay float here.
@@ -16,6 +17,7 @@ import numpy as np
 from . import progress
 from .buildlog import BuildLog
 from .data import Dataset
+from .qdq_form import WEIGHTED_OPS
 
 if TYPE_CHECKING:
     from .int8_search import Levers
@@ -30,6 +32,7 @@ SETTINGS: dict[str, Any] = {
     "weightType": "QInt8",
     "perChannel": True,
     "biases": "float",
+    "quantizedOps": "Conv, ConvTranspose, Gemm, MatMul (their inputs; everything between stays float)",
 }
 
 
@@ -93,7 +96,10 @@ def quantize(src: Path, dst: Path, data: list[Dataset], batch: int, log: BuildLo
         per_channel=levers.per_channel,
         calibrate_method=getattr(CalibrationMethod, levers.method),
         nodes_to_exclude=list(levers.keep_float),
-        extra_options={"ActivationSymmetric": True, "WeightSymmetric": True, "QuantizeBias": False},
+        op_types_to_quantize=list(WEIGHTED_OPS),
+        extra_options={"ActivationSymmetric": True, "WeightSymmetric": True, "QuantizeBias": False,
+                       # Q/DQ on the weighted operators' inputs only, not on their outputs (NVIDIA's placement).
+                       "OpTypesToExcludeOutputQuantization": list(WEIGHTED_OPS)},
     )
 
 

@@ -114,3 +114,11 @@ def test_export_provenance_is_stripped_from_nodes_subgraphs_and_functions():
     assert strip_export_provenance(model) == 2 + 2 * 2 + 2
     text = model.SerializeToString()
     assert b"/scratch/release-17" not in text and b"stack_trace" not in text
+
+
+def test_auto_falls_back_to_torchscript_only_when_it_chose_dynamo():
+    dynamo = exporter.Plan("dynamo", 18)
+    can_fall_back = "dynamo" in __import__("inspect").signature(__import__("torch").onnx.export).parameters
+    assert exporter.fallback_plan("auto", 17, dynamo) == (exporter.Plan("torchscript", 17) if can_fall_back else None)
+    assert exporter.fallback_plan("dynamo", 17, dynamo) is None  # asked for by name: its failure is the answer
+    assert exporter.fallback_plan("auto", 17, exporter.Plan("torchscript", 17)) is None

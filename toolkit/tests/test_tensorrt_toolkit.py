@@ -4,6 +4,7 @@ compatibility lock (pure)."""
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 import subprocess
 import sys
 
@@ -202,3 +203,29 @@ def test_gpu_memory_reading_of_zero_is_no_reading(process_peak, device_peak, exp
     assert {k: reading.get(k) for k in expected} == expected
     if expected["source"] is None:
         assert "NVML saw no memory" in reading["reason"]
+
+
+def test_qdq_form_names_a_constant_quantized_outside_a_weighted_layer():
+    """The QDQ model TensorRT 10.6 refused on the H200 ("Quantized constant is only allowed before
+    DQ or PLUGIN", the GELU's + 1 quantized into an Add), recorded there: named before trtexec runs."""
+    from modelship_toolkit.qdq_form import tensorrt_qdq_problems
+
+    refused = onnx.load(str(Path(__file__).parent / "fixtures" / "two-head-regression.refused-by-trt10.6.qdq.onnx"))
+    problems = tensorrt_qdq_problems(refused)
+    assert problems == [
+        "Add node_Add_6: takes the quantized constant from val_5_DequantizeLinear; TensorRT quantizes constants only as weights of Conv, ConvTranspose, Gemm and MatMul",
+        "Add node_Add_13: takes the quantized constant from val_5_DequantizeLinear; TensorRT quantizes constants only as weights of Conv, ConvTranspose, Gemm and MatMul",
+    ]
+
+
+def test_int8_quantizes_only_the_inputs_of_weighted_operators(toolkit, repo, manifest, exported, tmp_path):
+    code, r = toolkit("build", build_request(repo, manifest, exported, "int8", tmp_path / "out"))
+    assert code == 0, r
+    model = onnx.load(r["engine"]["path"])
+    consumers: dict[str, list[str]] = {}
+    for n in model.graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n.op_type)
+    for node in model.graph.node:
+        if node.op_type == "DequantizeLinear":  # every Q/DQ pair exists for a weighted operator
+            assert set(consumers[node.output[0]]) & {"Conv", "ConvTranspose", "Gemm", "MatMul"}, f"{node.name} feeds {consumers[node.output[0]]}"

@@ -42,5 +42,5 @@ it('falls back from int8 to fp32 when int8 fails parity, and records why', async
   expect(history.events?.some((e) => e.childWorkflowExecutionCompletedEventAttributes?.workflowExecution?.workflowId === childId)).toBe(true);
   const child = await env.client.workflow.getHandle(childId).result();
   expect(child.engines).toHaveLength(1);
-  expect(child.engines[0]!.summary).toMatch(/int8 failed parity \(maxAbs [\d.e-]+ > 1e-12\), fell back to fp32$/);
+  expect(child.engines[0]!.summary).toMatch(/int8 failed parity \(maxAbs\[logits\] [\d.e-]+ > 1e-12\), fell back to fp32$/);
 });

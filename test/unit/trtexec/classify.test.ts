@@ -9,6 +9,7 @@ const CLASS_BY_FIXTURE: Record<string, { cls: TrtexecFailureClass | null; retrya
   'trt10_16_failed_plugin_not_found_rtx6000ada.log': { cls: 'unsupported-operator', retryable: false, evidence: /checkFallbackPluginImporter/ },
   'trt8_4_10_crash_myelin_assert_orin.log': { cls: 'crash', retryable: true, evidence: /Assertion `0 && "Unsupported type"' failed/ },
   'trt10_6_failed_int8_ort_default_qdq_digits_h200.log': { cls: 'unsupported-quantization', retryable: false, evidence: /only activation types allowed/ },
+  'trt10_6_failed_int8_quantized_constant_regression_h200.log': { cls: 'unsupported-quantization', retryable: false, evidence: /Quantized constant is only allowed before DQ/ },
   'trt10_6_fp16_dynamic_build_resnet18_h200.log': { cls: null },
   'trt10_6_infer_resnet18_fp16_b64x288_h200.log': { cls: null },
   'trt10_6_int8_qdq_build_digits_h200.log': { cls: null },

@@ -63,6 +63,11 @@ const EXPECTED: Record<string, Expected> = {
     device: { name: 'NVIDIA H200', arch: 'sm90' }, engineSizeMiB: null, loadedSizeMiB: null, buildSeconds: null,
     peak: { cpu: 4873, gpu: 2390 }, throughputQps: null,
   },
+  'trt10_6_failed_int8_quantized_constant_regression_h200.log': {
+    status: 'failed', version: '10.6.0', bannerCode: 100600, buildTag: 'b26', precision: 'FP32+INT8', workspaceMiB: null,
+    device: { name: 'NVIDIA H200', arch: 'sm90' }, engineSizeMiB: null, loadedSizeMiB: null, buildSeconds: null,
+    peak: { cpu: 4873, gpu: 1818 }, throughputQps: null,
+  },
   'trt10_6_fp16_dynamic_build_resnet18_h200.log': {
     status: 'passed', version: '10.6.0', bannerCode: 100600, buildTag: 'b26', precision: 'FP32+FP16', workspaceMiB: null,
     device: { name: 'NVIDIA H200', arch: 'sm90' }, engineSizeMiB: 22.2613, loadedSizeMiB: 22, buildSeconds: 54.316,

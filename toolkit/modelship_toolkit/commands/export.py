@@ -99,6 +99,8 @@ def adjustment_checks(adjusted: exporter.Adjustments) -> list[str]:
     if adjusted.fast_paths_off:
         shown = ", ".join(adjusted.fast_paths_off[:6]) + (f" and {len(adjusted.fast_paths_off) - 6} more" if len(adjusted.fast_paths_off) > 6 else "")
         lines.append(f"inference fast paths off during export ({adjusted.fast_paths_how}): {shown} exported as their standard operators")
+    if adjusted.fallback_from:
+        lines.append(f"exporter: auto fell back to torchscript because the dynamo exporter failed ({adjusted.fallback_from})")
     if adjusted.symbolics:
         lines.append(f"operators this torch cannot export, written with the toolkit's ONNX symbolics: {', '.join(adjusted.symbolics)}")
     return lines
@@ -127,15 +129,20 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     progress.report("export", 2, STEPS, f"exporting with {plan.exporter} at opset {plan.opset}")
     partial = out / f".model.onnx.{os.getpid()}.partial"
     try:
-        adjusted = exporter.export(
-            model,
-            tuple(torch.from_numpy(feeds[n]) for n in names_in),
-            partial,
-            plan,
-            input_names=names_in,
-            output_names=output_names(manifest),
-            dynamic_axes=axes,
-        )
+        args = tuple(torch.from_numpy(feeds[n]) for n in names_in)
+        io_names = {"input_names": names_in, "output_names": output_names(manifest), "dynamic_axes": axes}
+        try:
+            adjusted = exporter.export(model, args, partial, plan, **io_names)
+        except BadInput as err:
+            fallback = exporter.fallback_plan(manifest["export"]["exporter"], manifest["export"]["opset"], plan)
+            if fallback is None:
+                raise
+            # auto chose dynamo and torch.export refused the model: the TorchScript exporter of the
+            # same torch often takes what users write (Python-level shapes, affine_grid, ...).
+            progress.report("export", 2, STEPS, f"dynamo failed; exporting with torchscript at opset {fallback.opset}")
+            adjusted = exporter.export(model, args, partial, fallback, **io_names)
+            adjusted.fallback_from = f"dynamo: {err.message[:400]}"
+            plan = fallback
         onnx_model = onnx.load(str(partial))
         stripped = strip_export_provenance(onnx_model)
         _rename_dims(onnx_model, axes)
@@ -198,7 +205,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         "operators": census,
         "watchList": watch,
         "determinism": determinism,
-        "adjustments": {"fastPathsOff": adjusted.fast_paths_off, "fastPathsHow": adjusted.fast_paths_how, "symbolics": adjusted.symbolics},
+        "adjustments": {"fastPathsOff": adjusted.fast_paths_off, "fastPathsHow": adjusted.fast_paths_how, "symbolics": adjusted.symbolics,
+                        **({"fallbackFrom": adjusted.fallback_from} if adjusted.fallback_from else {})},
         "checks": checks,
         "inputs": inputs,
         "outputs": outputs,
