@@ -6,7 +6,8 @@ in order, stopping at the first that meets the manifest's int8 tolerance:
 
 1. the calibration methods (min-max, percentile, entropy), per-channel weights;
 2. the best of those with the sensitive operators kept in float (activation×activation MatMuls of
-   attention, the first quantized node, and the last one before each output); only the weighted
+   attention, the first quantized node, and the last one before each output), when they are no
+   more than the float budget (below); only the weighted
    operators (Conv, ConvTranspose, Gemm, MatMul) are quantized at all, so LayerNorm, Softmax and the
    element-wise operators between them stay in float throughout;
 3. beyond those anchors, the fewest nodes to keep in float: nodes are ranked by the error their own
@@ -218,13 +219,14 @@ def search(fp32: Path, work: Path, quantize: Quantize, judge: Callable[[Path], t
             first = (path, trial)
     assert first is not None
     method = first[1].levers.method
-    sensitive = sensitive_nodes(onnx.load(str(fp32)))
-    if sensitive:
+    model = onnx.load(str(fp32))
+    sensitive = sensitive_nodes(model)
+    if sensitive and len(sensitive) <= _float_budget(model):
         levers = Levers(method=method, keep_float=sensitive, reason=f"{method} calibration, sensitive operators in float")
         path, trial = attempt(levers)
         if trial.passed:
             return done(path, levers)
-    ranked = _within_budget(rank(first[0]), onnx.load(str(fp32)))
+    ranked = _within_budget(rank(first[0]), model)
     last: tuple[Path, Levers] | None = None
     k, passing_k = 1, None
     while k <= len(ranked):
@@ -254,9 +256,14 @@ def search(fp32: Path, work: Path, quantize: Quantize, judge: Callable[[Path], t
     return done(*best)
 
 
+def _float_budget(model: onnx.ModelProto) -> int:
+    """How many weighted nodes the search may keep in float (MAX_FLOAT_SHARE of them, at least one)."""
+    return max(1, int(sum(n.op_type in COMPUTE_OP_TYPES for n in model.graph.node) * MAX_FLOAT_SHARE))
+
+
 def _within_budget(ranked: list[tuple[str, str, float]], model: onnx.ModelProto) -> list[tuple[str, str, float]]:
     """The ranking cut where it would keep more than MAX_FLOAT_SHARE of the compute nodes in float."""
-    budget = max(1, int(sum(n.op_type in COMPUTE_OP_TYPES for n in model.graph.node) * MAX_FLOAT_SHARE))
+    budget = _float_budget(model)
     out, compute = [], 0
     for r in ranked:
         compute += r[1] in COMPUTE_OP_TYPES
