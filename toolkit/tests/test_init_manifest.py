@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 from modelship_toolkit.init_manifest import main
@@ -13,8 +14,19 @@ from modelship_toolkit.init_manifest import main
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+@pytest.fixture(autouse=True)
+def _own_model_def():
+    """Each example has its own model_def (the CLI runs one per process): the tests here import theirs
+    and leave the interpreter as they found it for the tests that import digits' model_def."""
+    saved_path, saved = list(sys.path), sys.modules.pop("model_def", None)
+    yield
+    sys.path[:] = saved_path
+    sys.modules.pop("model_def", None)
+    if saved is not None:
+        sys.modules["model_def"] = saved
+
+
 def _repo(tmp_path: Path, example: str, arrays: dict[str, np.ndarray]) -> Path:
-    sys.modules.pop("model_def", None)  # each example has its own model_def (the CLI runs one per process)
     shutil.copy(EXAMPLES / example / "model_def.py", tmp_path / "model_def.py")
     np.savez(tmp_path / "sample.npz", **arrays)
     return tmp_path
