@@ -60,7 +60,9 @@ describe('any model', () => {
       if (p.precision === 'int8') {
         expect(parity.quantization?.passedSearch).toBe(true);
         const tried = parity.quantization!.trials.map((t) => `${t.reason.split(':')[0]} → ${t.passed ? 'pass' : t.failed.join(', ')}`);
-        console.log(`${example} int8: kept in float [${parity.quantization!.keptInFloat.join(', ')}]; tried ${tried.join(' | ')}`);
+        const after = Object.entries(parity.stats.outputs ?? {}).map(([o, st]) => `${o} meanAbs ${st.meanAbs.toPrecision(3)}`).join(', ');
+        const top1 = parity.stats.top1 ? `top-1 ${(parity.stats.top1.rate * 100).toFixed(2)}%, ` : '';
+        console.log(`${example} int8: kept in float [${parity.quantization!.keptInFloat.join(', ')}]; tried ${tried.join(' | ')}; parity after: ${top1}${after}`);
       }
     }
   });

@@ -9,6 +9,8 @@ input to this layer"): biases stay float here.
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,11 +82,16 @@ def quantize(src: Path, dst: Path, data: list[Dataset], batch: int, log: BuildLo
     """Writes the QDQ INT8 model of ``src`` to ``dst``, calibrated on all of ``data`` (one dataset
     per input size) with ``levers``
     (calibration method, per-channel weights, nodes kept in float; default min-max, per-channel)."""
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
-
     from .int8_search import Levers
 
     levers = levers or Levers()
+    with _histograms_of_any_shape():
+        _quantize_static(src, dst, data, batch, log, levers)
+
+
+def _quantize_static(src: Path, dst: Path, data: list[Dataset], batch: int, log: BuildLog, levers: "Levers") -> None:
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
     log(f"quantize_static: {SETTINGS}, levers {levers.describe()}, {sum(map(len, data))} calibration samples at {len(data)} input size(s) in batches of {batch}")
     quantize_static(
         str(src),
@@ -107,3 +114,23 @@ def calibration_split(data: Dataset, samples: int) -> tuple[Dataset, Dataset]:
     """(``samples`` samples picked by a seeded permutation, the rest in permutation order)."""
     order = np.random.default_rng(CALIBRATION_SEED).permutation(len(data))
     return data.take(order[:samples]), data.take(order[samples:])
+
+
+@contextlib.contextmanager
+def _histograms_of_any_shape() -> Iterator[None]:
+    """ONNX Runtime's histogram calibrators (percentile, entropy) stack each tensor's batches with
+    ``np.asarray`` before flattening them, which fails when batches differ in shape (several input
+    sizes, a short last batch). Flattening each batch first gives the same histogram."""
+    from onnxruntime.quantization.calibrate import HistogramCollector
+
+    original = HistogramCollector.collect
+
+    def collect(self: Any, name_to_arr: dict[str, Any]) -> Any:
+        flat = {k: np.concatenate([np.asarray(a).ravel() for a in v]) if isinstance(v, list) and v else v for k, v in name_to_arr.items()}
+        return original(self, flat)
+
+    HistogramCollector.collect = collect  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        HistogramCollector.collect = original  # type: ignore[method-assign]

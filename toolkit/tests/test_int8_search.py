@@ -67,3 +67,25 @@ def test_nothing_beyond_half_the_weighted_nodes_is_kept_in_float(tmp_path):
     _, levers, trials = _search(tmp_path, set(ranking), ranking)  # nothing passes
     assert not trials[-1].passed
     assert max(len(t.levers.keep_float) for t in trials) <= 4  # 9 weighted nodes: at most 4 in float
+
+
+def test_histogram_calibration_takes_batches_of_several_input_sizes(tmp_path):
+    """Percentile and entropy calibration over batches of different shapes (several input sizes and a
+    short last batch), which ONNX Runtime's histogram collector cannot stack by itself."""
+    import numpy as np
+    import torch
+
+    from modelship_toolkit.buildlog import BuildLog
+    from modelship_toolkit.data import Dataset
+    from modelship_toolkit.quantize import quantize
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 1)).eval()
+    src = tmp_path / "conv.onnx"
+    torch.onnx.export(net, torch.zeros(2, 1, 8, 8), str(src), input_names=["x"], output_names=["y"], opset_version=17,
+                      dynamic_axes={"x": {0: "b", 2: "h", 3: "w"}, "y": {0: "b", 2: "h", 3: "w"}})
+    rng = np.random.default_rng(0)
+    sets = [Dataset({"x": rng.random((10, 1, 8, 8), np.float32)}, None, tmp_path), Dataset({"x": rng.random((7, 1, 16, 12), np.float32)}, None, tmp_path)]
+    for method in ("Percentile", "Entropy", "MinMax"):
+        dst = tmp_path / f"{method}.onnx"
+        quantize(src, dst, sets, 4, BuildLog(), int8_search.Levers(method=method))
+        assert any(n.op_type == "QuantizeLinear" for n in onnx.load(str(dst)).graph.node), method
