@@ -133,7 +133,9 @@ export async function runDemo({ home, keepRunning, short, gpu = false, gpuPrecis
       }
     }
     const state = await fetch(`${stack.runtime.url}/v2/models/digits`).then((r) => r.json() as Promise<{ versions?: string[] }>).catch(() => undefined);
-    console.log(`serving now: ${JSON.stringify(state?.versions ?? state)}\nUI: ${stack.uiUrl}`);
+    // A second run finds every release done and starts a fresh runtime that nothing has loaded into.
+    const serving = state?.versions?.length ? JSON.stringify(state.versions) : 'nothing: the runtime started empty and every release was already done (tag a new version, or start from a fresh MODELSHIP_HOME)';
+    console.log(`serving now: ${serving}\nUI: ${stack.uiUrl}`);
     if (keepRunning) {
       console.log('\nthe dev stack keeps running (--keep-running); Ctrl-C stops it');
       await stack.running;
