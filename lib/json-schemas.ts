@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ManifestSchema } from './manifest.ts';
-import { TOOLKIT_COMMANDS } from './toolkit-contract.ts';
+import { TOOLKIT_COMMANDS, ToolkitExit } from './toolkit-contract.ts';
 
 /** Where the toolkit reads its schemas from. */
 export const TOOLKIT_SCHEMA_DIR = fileURLToPath(new URL('../toolkit/modelship_toolkit/schemas/', import.meta.url));
@@ -18,7 +18,11 @@ function render(schema: z.ZodType, io: 'input' | 'output'): string {
 
 /** File name → JSON text, for every schema the toolkit uses. */
 export function renderToolkitSchemas(): Record<string, string> {
-  const files: Record<string, string> = { 'manifest.json': render(ManifestSchema, 'input') };
+  const files: Record<string, string> = {
+    'manifest.json': render(ManifestSchema, 'input'),
+    // The command list and exit codes, defined here once and read by the toolkit's CLI.
+    'contract.json': `${JSON.stringify({ commands: Object.keys(TOOLKIT_COMMANDS), exitCodes: ToolkitExit }, null, 2)}\n`,
+  };
   for (const [name, { request, result }] of Object.entries(TOOLKIT_COMMANDS)) {
     files[`${name}.request.json`] = render(request, 'output');
     files[`${name}.result.json`] = render(result, 'output');

@@ -14,6 +14,8 @@ import { ManifestSchema } from './manifest.ts';
 /** What the toolkit's exit code means. */
 export const ToolkitExit = {
   Ok: 0,
+  /** A crash (anything not raised on purpose): retryable; the result holds `error` when it could be written. */
+  Crash: 1,
   /** Bad input: not retryable; the result holds `error`. */
   BadInput: 2,
   /** A gate said no: not retryable; the result holds the report. */

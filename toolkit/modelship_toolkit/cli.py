@@ -14,11 +14,11 @@ import traceback
 from typing import Any, NoReturn
 
 from . import progress
+from .contract import COMMANDS
 from .errors import EXIT_BAD_INPUT, EXIT_CRASH, EXIT_GATE_FAILED, EXIT_OK, BadInput, GateFailed
 from .jsonio import read_json, write_json_atomic
 from .schema import result_errors, validate_request
 
-COMMANDS = ("data", "inspect", "export", "build", "parity", "bench", "doctor")
 
 
 class ResultSchemaError(RuntimeError):

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_GATE_FAILED = 3
-EXIT_CRASH = 1
+from .contract import EXIT_CODES
+
+EXIT_OK = EXIT_CODES["Ok"]
+EXIT_BAD_INPUT = EXIT_CODES["BadInput"]
+EXIT_GATE_FAILED = EXIT_CODES["GateFailed"]
+EXIT_CRASH = EXIT_CODES["Crash"]
 
 
 class BadInput(Exception):

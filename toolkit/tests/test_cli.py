@@ -63,3 +63,17 @@ def test_result_is_replaced_atomically(tmp_path):
     assert cli.run("doctor", str(tmp_path / "req.json"), str(res)) == 0
     assert json.loads(res.read_text())["host"]
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["req.json", "res.json"]
+
+
+def test_every_command_of_the_contract_has_its_module_and_schemas():
+    """The command list comes from lib/toolkit-contract.ts (schemas/contract.json), not a copy here."""
+    import importlib
+    from pathlib import Path
+
+    from modelship_toolkit.contract import COMMANDS, EXIT_CODES
+
+    schemas = Path(importlib.import_module("modelship_toolkit").__file__).parent / "schemas"
+    for command in COMMANDS:
+        assert callable(importlib.import_module(f"modelship_toolkit.commands.{command}").run), command
+        assert (schemas / f"{command}.request.json").is_file() and (schemas / f"{command}.result.json").is_file()
+    assert EXIT_CODES == {"Ok": 0, "Crash": 1, "BadInput": 2, "GateFailed": 3}
