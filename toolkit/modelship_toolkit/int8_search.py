@@ -69,17 +69,28 @@ class Trial:
 Quantize = Callable[[Levers, Path], None]
 
 
-def evaluate(fp32: Path, candidate: Path, data: list[Dataset], tolerance: dict[str, Any], outputs: list[str], classification: bool,
-             batch: int) -> tuple[bool, dict[str, Any]]:
-    """Runs both models on ``data`` (one dataset per input size); returns (passed, {failed checks, key statistics})."""
+def _batches(data: list[Dataset], batch: int) -> list[dict[str, np.ndarray]]:
+    return [{k: v[start : start + batch] for k, v in part.inputs.items()} for part in data for start in range(0, len(part), batch)]
+
+
+def reference_outputs(fp32: Path, data: list[Dataset], batch: int) -> list[list[np.ndarray]]:
+    """The FP32 model's outputs on ``data`` in batches: computed once, compared with every candidate."""
     from .runtime import ort_session
 
-    ref, eng = ort_session(fp32, field="onnxPath"), ort_session(candidate, field="onnxPath")
+    ref = ort_session(fp32, field="onnxPath")
+    return [ref.run(None, feeds) for feeds in _batches(data, batch)]
+
+
+def evaluate(reference: list[list[np.ndarray]], candidate: Path, data: list[Dataset], tolerance: dict[str, Any], outputs: list[str],
+             classification: bool, batch: int) -> tuple[bool, dict[str, Any]]:
+    """Runs the candidate on ``data`` (one dataset per input size) against the FP32 ``reference``
+    outputs of the same batches; returns (passed, {failed checks, key statistics})."""
+    from .runtime import ort_session
+
+    eng = ort_session(candidate, field="onnxPath")
     acc = Accumulator(classification=classification, output_names=outputs)
-    for part in data:
-        for start in range(0, len(part), batch):
-            feeds = {k: v[start : start + batch] for k, v in part.inputs.items()}
-            acc.add(ref.run(None, feeds), eng.run(None, feeds))
+    for ref, feeds in zip(reference, _batches(data, batch)):
+        acc.add(ref, eng.run(None, feeds))
     stats = acc.stats()
     checks = tolerance_checks(tolerance, stats, {"reference": acc.nonfinite_ref, "engine": acc.nonfinite_eng}, outputs)
     failed = [f"{c['name']} {c['statistic']:.4g} !{c['op']} {c['threshold']}" if c["statistic"] is not None else c["name"]

@@ -71,10 +71,11 @@ def _int8(request: dict[str, Any], src: Path, dst: Path, work: Path, log: BuildL
     tolerance = manifest["parity"]["tolerances"]["int8"]
     classification = manifest["task"]["kind"] == "classification"
     try:
+        reference = int8_search.reference_outputs(pre, evaluation_sets, batch)
         chosen, levers, trials = int8_search.search(
             pre, work,
             quantize=lambda lv, path: quantize.quantize(pre, path, calibration_sets, batch, log, lv),
-            judge=lambda path: int8_search.evaluate(pre, path, evaluation_sets, tolerance, outputs, classification, batch),
+            judge=lambda path: int8_search.evaluate(reference, path, evaluation_sets, tolerance, outputs, classification, batch),
             rank=lambda path: int8_search.node_sensitivity(pre, path, evaluation, batch),
             log=log,
         )
