@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VITEST := npx vitest run
 
-.PHONY: demo test bootstrap check unit toolkit-test integration schemas bench-overhead
+.PHONY: demo test bootstrap check unit toolkit-test integration schemas proto bench-overhead bench-serve
 
 ## demo: the main job — local Temporal dev server, local artifacts, the digits example, v1.0.0 to packaged
 demo: bootstrap
@@ -31,6 +31,11 @@ integration:
 
 schemas:
 	node --import tsx scripts/generate-schemas.ts
+
+## proto: the serving runtime's compiled Open Inference Protocol gRPC API (read at run time)
+proto:
+	$(PY) -m grpc_tools.protoc -Itoolkit/modelship_toolkit/serve/proto \
+		--descriptor_set_out=toolkit/modelship_toolkit/serve/proto/inference.binpb toolkit/modelship_toolkit/serve/proto/inference.proto
 
 bench-overhead: bootstrap
 	node --import tsx bench/overhead/run.ts

@@ -1,7 +1,7 @@
 """``python -m modelship_toolkit.serve``: starts the serving runtime.
 
-Prints one JSON line ``{"event": "listening", "host", "port", "model"}`` once it accepts requests
-(use ``--port 0`` for an ephemeral port). Exits 2 on bad flags or an unservable stable package.
+Prints one JSON line ``{"event": "listening", "host", "port", "grpcPort", "models"}`` once it
+accepts requests (use ``--port 0`` / ``--grpc-port 0`` for ephemeral ports). Exits 2 on bad flags or an unservable stable package.
 SIGTERM / SIGINT stop it gracefully.
 """
 from __future__ import annotations
@@ -24,7 +24,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     d = ServeConfig()
     p = argparse.ArgumentParser(prog="python -m modelship_toolkit.serve", description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8100)
+    p.add_argument("--port", type=int, default=8100, help="HTTP port (Open Inference Protocol REST, /metrics, /admin)")
+    p.add_argument("--grpc-port", type=int, help="also serve the Open Inference Protocol over gRPC on this port (default: no gRPC)")
     p.add_argument("--admin-token-file", help="file holding the admin bearer token (else env MODELSHIP_ADMIN_TOKEN)")
     p.add_argument("--stable-package", help="release package folder to serve as stable at start")
     p.add_argument("--candidate-package", help="release package folder to load as candidate at start (weight 0)")
@@ -60,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                          max_body_bytes=a.max_body_bytes, read_timeout_s=a.read_timeout_s, body_timeout_s=a.body_timeout_s,
                          max_connections=a.max_connections)
     try:
-        server = create_server(config, host=a.host, port=a.port, admin_token=token, model_name=a.model_name, stable_package=a.stable_package)
+        server = create_server(config, host=a.host, port=a.port, admin_token=token, model_name=a.model_name, stable_package=a.stable_package,
+                               grpc_port=a.grpc_port)
         for role, path in (("candidate", a.candidate_package), ("shadow", a.shadow_package)):
             if path:
                 server.app.fleet.load(role, path)
@@ -68,16 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot serve package: {e.message}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"error: cannot listen on {a.host}:{a.port}: {e}", file=sys.stderr)
+        print(f"error: cannot listen on {a.host}:{a.port}{f' (gRPC {a.grpc_port})' if a.grpc_port is not None else ''}: {e}", file=sys.stderr)
         return 2
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    thread = server.start_background()
-    print(json.dumps({"event": "listening", "host": a.host, "port": server.port, "models": server.app.fleet.names()}), flush=True)
+    server.start_background()
+    print(json.dumps({"event": "listening", "host": a.host, "port": server.port, "grpcPort": server.grpc_port, "models": server.app.fleet.names()}), flush=True)
     stop.wait()
     server.stop()
-    thread.join(5)
     return 0
 
 

@@ -10,6 +10,7 @@ gave up is dropped before it is run.
 """
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
@@ -38,6 +39,12 @@ class _Item:
     rows: int
     enqueued: float
     future: Future = field(default_factory=Future)
+    #: For :meth:`DynamicBatcher.submit_async`: the event loop and its future to resolve there.
+    loop: asyncio.AbstractEventLoop | None = None
+    afuture: asyncio.Future | None = None
+
+    def cancelled(self) -> bool:
+        return self.future.cancelled() or (self.afuture is not None and self.afuture.cancelled())
 
 
 def shape_key(inputs: Mapping[str, np.ndarray]) -> tuple:
@@ -93,8 +100,18 @@ class DynamicBatcher:
             QueueFull: when ``max_queue`` requests are waiting.
             BatcherClosed: after :meth:`close`.
         """
+        return self._enqueue(inputs).future
+
+    def submit_async(self, inputs: Arrays) -> asyncio.Future:
+        """:meth:`submit` for a caller on an event loop: the returned future belongs to the running
+        loop, and a whole batch's answers reach the loop in one wake-up (not one per request).
+        Cancelling it drops the request if its batch has not started."""
+        loop = asyncio.get_running_loop()
+        return self._enqueue(inputs, loop, loop.create_future()).afuture  # type: ignore[return-value]
+
+    def _enqueue(self, inputs: Arrays, loop: asyncio.AbstractEventLoop | None = None, afuture: asyncio.Future | None = None) -> _Item:
         rows = next(iter(inputs.values())).shape[0] if inputs else 1
-        item = _Item(inputs=dict(inputs), key=shape_key(inputs), rows=int(rows), enqueued=time.monotonic())
+        item = _Item(inputs=dict(inputs), key=shape_key(inputs), rows=int(rows), enqueued=time.monotonic(), loop=loop, afuture=afuture)
         with self._cond:
             if self._closed:
                 raise BatcherClosed("variant is being unloaded")
@@ -102,7 +119,7 @@ class DynamicBatcher:
                 raise QueueFull(f"queue full ({self.max_queue} requests waiting)")
             self._queue.append(item)
             self._cond.notify()
-        return item.future
+        return item
 
     def close(self, *, wait: bool = True, timeout: float | None = 30.0) -> None:
         """Refuses new requests; queued ones still run. With ``wait``, joins the worker."""
@@ -120,7 +137,7 @@ class DynamicBatcher:
         if not self.batchable:
             return batch, rows
         for it in self._queue:
-            if it is head or it.key != head.key or it.future.cancelled():
+            if it is head or it.key != head.key or it.cancelled():
                 continue
             if rows + it.rows > self.max_batch_size:
                 continue
@@ -133,7 +150,7 @@ class DynamicBatcher:
     def _next_batch(self) -> list[_Item] | None:
         with self._cond:
             while True:
-                while self._queue and self._queue[0].future.cancelled():
+                while self._queue and self._queue[0].cancelled():
                     self._queue.popleft()
                 if self._queue:
                     break
@@ -149,7 +166,7 @@ class DynamicBatcher:
                     break
                 self._cond.wait(remaining)  # woken by a new request, or the window ends
             taken = {id(it) for it in batch}
-            self._queue = deque(it for it in self._queue if id(it) not in taken and not it.future.cancelled())
+            self._queue = deque(it for it in self._queue if id(it) not in taken and not it.cancelled())
             return batch
 
     def _worker(self) -> None:
@@ -157,7 +174,7 @@ class DynamicBatcher:
             batch = self._next_batch()
             if batch is None:
                 return
-            live = [it for it in batch if it.future.set_running_or_notify_cancel()]
+            live = [it for it in batch if not it.cancelled() and it.future.set_running_or_notify_cancel()]
             if live:
                 self._execute(live)
 
@@ -174,8 +191,7 @@ class DynamicBatcher:
                 if len(items) > 1 and (arr.ndim == 0 or arr.shape[0] != rows):
                     raise RuntimeError(f"output '{name}' has shape {list(arr.shape)}, expected {rows} rows on axis 0")
         except BaseException as e:  # noqa: BLE001 - every waiter must hear about it
-            for it in items:
-                it.future.set_exception(e)
+            self._resolve(items, [e] * len(items), failed=True)
             return
         finally:
             if self._on_batch is not None:
@@ -183,7 +199,30 @@ class DynamicBatcher:
                     self._on_batch(rows, time.perf_counter() - t0)
                 except Exception:
                     pass
-        off = 0
+        off, results = 0, []
         for it in items:
-            it.future.set_result({k: v[off:off + it.rows] for k, v in outputs.items()} if len(items) > 1 else outputs)
+            results.append({k: v[off:off + it.rows] for k, v in outputs.items()} if len(items) > 1 else outputs)
             off += it.rows
+        self._resolve(items, results, failed=False)
+
+    @staticmethod
+    def _resolve(items: list[_Item], results: list, *, failed: bool) -> None:
+        """Hands each item its result: thread callers' futures at once, each event loop's futures
+        in one callback on that loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+        for it, r in zip(items, results):
+            if it.loop is None:
+                it.future.set_exception(r) if failed else it.future.set_result(r)
+            else:
+                by_loop.setdefault(it.loop, []).append((it.afuture, r))
+        for loop, pairs in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_deliver, pairs, failed)
+            except RuntimeError:  # the loop has closed: nobody waits any more
+                pass
+
+
+def _deliver(pairs: list, failed: bool) -> None:
+    for fut, r in pairs:
+        if not fut.done():
+            fut.set_exception(r) if failed else fut.set_result(r)

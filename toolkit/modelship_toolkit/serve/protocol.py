@@ -2,21 +2,30 @@
 
 Request::
 
-    {"id"?: str, "parameters"?: {"label"?: int | [int]},
-     "inputs": [{"name", "shape", "datatype", "data": flat or nested list}], "outputs"?: [{"name"}]}
+    {"id"?: str, "parameters"?: {"label"?: int | [int], "binary_data_output"?: bool},
+     "inputs": [{"name", "shape", "datatype", "data": flat or nested list
+                 | "parameters": {"binary_data_size": n}}],
+     "outputs"?: [{"name", "parameters"?: {"binary_data"?: bool}}]}
 
 Response::
 
-    {"model_name", "model_version", "id", "outputs": [{"name", "shape", "datatype", "data": flat}]}
+    {"model_name", "model_version", "id", "outputs": [{"name", "shape", "datatype",
+                                                       "data": flat | "parameters": {"binary_data_size": n}}]}
+
+With the binary tensor data extension an input's bytes follow the JSON in the body (row-major,
+little-endian, in the order of ``inputs``), and so do the outputs' bytes in the answer; the HTTP
+header ``Inference-Header-Content-Length`` gives the JSON part's length. gRPC's
+``raw_input_contents`` arrive the same way: :func:`decode_request` takes them as ``raw``.
 
 Every problem is a :class:`RequestError` whose message names the field at fault (HTTP 400).
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
+
+import orjson
 
 import numpy as np
 
@@ -38,12 +47,14 @@ class InferRequest:
     outputs: list[str] | None
     labels: list[int] | None
     rows: int
+    #: Outputs to answer as binary data after the JSON (binary tensor data extension).
+    binary_outputs: frozenset[str] = frozenset()
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
     """Parses the body as a JSON object."""
     try:
-        obj = json.loads(body)
+        obj = orjson.loads(body)
     except (UnicodeDecodeError, ValueError) as e:
         raise RequestError(f"body is not valid JSON: {str(e)[:200]}") from None
     except RecursionError:
@@ -88,7 +99,53 @@ def parse_labels(raw: Any, where: str) -> list[int] | None:
     raise RequestError(f"{where}: expected a class index (0 .. 2^31-1) or a list of them, got {str(raw)[:100]}")
 
 
-def _decode_tensor(i: int, t: Any, spec: ModelSpec) -> tuple[str, np.ndarray]:
+def binary_size(t: Any, where: str) -> int | None:
+    """The tensor's ``parameters.binary_data_size`` (None when its data is in the JSON)."""
+    params = t.get("parameters") if isinstance(t, Mapping) else None
+    if not isinstance(params, Mapping) or params.get("binary_data_size") is None:
+        return None
+    n = params["binary_data_size"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise RequestError(f"{where}.parameters.binary_data_size: expected a non-negative int, got {str(n)[:40]}")
+    return n
+
+
+def split_binary(obj: Mapping[str, Any], tail: bytes | memoryview) -> list[memoryview | None]:
+    """Cuts the bytes after the JSON into each input's part (binary tensor data extension), in the
+    order of ``inputs``; None for an input whose data is in the JSON."""
+    raw_inputs = obj.get("inputs")
+    if not isinstance(raw_inputs, list):
+        raise RequestError("inputs: expected a non-empty list of tensors")
+    view, off, parts = memoryview(tail), 0, []
+    for i, t in enumerate(raw_inputs):
+        n = binary_size(t, f"inputs[{i}]")
+        if n is None:
+            parts.append(None)
+            continue
+        if off + n > len(view):
+            raise RequestError(f"inputs[{i}].parameters.binary_data_size: {n} bytes wanted at offset {off}, the body has {len(view) - off} left")
+        parts.append(view[off:off + n])
+        off += n
+    if off != len(view):
+        raise RequestError(f"body: {len(view) - off} bytes after the inputs' binary data that no input's binary_data_size accounts for")
+    return parts
+
+
+def _tensor_data(where: str, t: Mapping[str, Any], datatype: str, raw: bytes | memoryview | None) -> np.ndarray:
+    if raw is not None:
+        dtype = np.dtype(NUMPY_DTYPE[datatype]).newbyteorder("<")
+        if len(raw) % dtype.itemsize:
+            raise RequestError(f"{where}: {len(raw)} bytes of binary data is not a whole number of {datatype} values")
+        return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=False)
+    if "data" not in t:
+        raise RequestError(f"{where}.data: missing (give data, or parameters.binary_data_size with the bytes after the JSON)")
+    try:
+        return np.asarray(t["data"], dtype=NUMPY_DTYPE[datatype])
+    except (TypeError, ValueError, OverflowError, RecursionError) as e:
+        raise RequestError(f"{where}.data: not a (nested) list of {datatype} numbers: {str(e)[:200]}") from None
+
+
+def _decode_tensor(i: int, t: Any, spec: ModelSpec, raw: bytes | memoryview | None = None) -> tuple[str, np.ndarray]:
     where = f"inputs[{i}]"
     if not isinstance(t, Mapping):
         raise RequestError(f"{where}: expected an object with name, shape, datatype, data")
@@ -107,29 +164,27 @@ def _decode_tensor(i: int, t: Any, spec: ModelSpec) -> tuple[str, np.ndarray]:
     datatype = t.get("datatype")
     if datatype != ts.datatype:
         raise RequestError(f"{where}.datatype: input '{name}' is {ts.datatype}, got {datatype!r}")
-    if "data" not in t:
-        raise RequestError(f"{where}.data: missing")
-    try:
-        arr = np.asarray(t["data"], dtype=NUMPY_DTYPE[datatype])
-    except (TypeError, ValueError, OverflowError, RecursionError) as e:
-        raise RequestError(f"{where}.data: not a (nested) list of {datatype} numbers: {str(e)[:200]}") from None
+    arr = _tensor_data(where, t, datatype, raw)
     need = math.prod(shape)
     if arr.size != need:
-        raise RequestError(f"{where}.data: has {arr.size} values, shape {shape} needs {need}")
+        raise RequestError(f"{where}.{'data' if raw is None else 'binary data'}: has {arr.size} values, shape {shape} needs {need}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise RequestError(f"{where}.data: contains NaN or infinity")
     return name, np.ascontiguousarray(arr.reshape(shape))
 
 
-def decode_request(obj: Mapping[str, Any], spec: ModelSpec, *, header_label: str | None = None) -> InferRequest:
+def decode_request(obj: Mapping[str, Any], spec: ModelSpec, *, header_label: str | None = None,
+                   raw: Sequence[bytes | memoryview | None] | None = None) -> InferRequest:
     """Validates a parsed request against the model's inputs (names, shapes within the manifest's
-    ranges, datatypes, data length)."""
+    ranges, datatypes, data length). ``raw[i]``, when given and not None, holds input ``i``'s bytes."""
     raw_inputs = obj.get("inputs")
     if not isinstance(raw_inputs, list) or not raw_inputs:
         raise RequestError("inputs: expected a non-empty list of tensors")
+    if raw is not None and len(raw) not in (0, len(raw_inputs)):
+        raise RequestError(f"raw_input_contents: {len(raw)} given for {len(raw_inputs)} inputs")
     inputs: Arrays = {}
     for i, t in enumerate(raw_inputs):
-        name, arr = _decode_tensor(i, t, spec)
+        name, arr = _decode_tensor(i, t, spec, raw[i] if raw else None)
         if name in inputs:
             raise RequestError(f"inputs[{i}].name: input '{name}' given twice")
         inputs[name] = arr
@@ -139,7 +194,11 @@ def decode_request(obj: Mapping[str, Any], spec: ModelSpec, *, header_label: str
     rows = {a.shape[0] for a in inputs.values()}
     if len(rows) > 1 and spec.batchable:
         raise RequestError(f"inputs: batch sizes differ between inputs ({sorted(rows)})")
-    outputs = None
+    params = obj.get("parameters")
+    if params is not None and not isinstance(params, Mapping):
+        raise RequestError("parameters: expected an object")
+    binary_default = _flag(params, "binary_data_output", "parameters")
+    outputs, binary = None, set()
     if obj.get("outputs") is not None:
         raw_out = obj["outputs"]
         if not isinstance(raw_out, list) or not all(isinstance(o, Mapping) and isinstance(o.get("name"), str) for o in raw_out):
@@ -149,24 +208,46 @@ def decode_request(obj: Mapping[str, Any], spec: ModelSpec, *, header_label: str
         unknown = [n for n in outputs if n not in known]
         if unknown:
             raise RequestError(f"outputs: model '{spec.name}' has no output {', '.join(unknown)} (outputs: {', '.join(sorted(known))})")
-    params = obj.get("parameters")
-    if params is not None and not isinstance(params, Mapping):
-        raise RequestError("parameters: expected an object")
+        for i, o in enumerate(raw_out):
+            p = o.get("parameters")
+            if p is not None and not isinstance(p, Mapping):
+                raise RequestError(f"outputs[{i}].parameters: expected an object")
+            wanted = _flag(p, "binary_data", f"outputs[{i}].parameters")
+            if wanted or (wanted is None and binary_default):
+                binary.add(o["name"])
+    elif binary_default:
+        binary = {o.name for o in spec.outputs}
     labels = parse_labels(header_label, "x-modelship-label header") if header_label else None
     if labels is None and params:
         labels = parse_labels(params.get("label"), "parameters.label")
-    return InferRequest(id=request_id(obj), inputs=inputs, outputs=outputs, labels=labels, rows=int(next(iter(rows))))
+    return InferRequest(id=request_id(obj), inputs=inputs, outputs=outputs, labels=labels, rows=int(next(iter(rows))), binary_outputs=frozenset(binary))
 
 
-def encode_response(*, model: str, version: str, request_id: str | None, outputs: Mapping[str, np.ndarray], spec: ModelSpec, wanted: list[str] | None) -> dict[str, Any]:
-    """Builds the response body (data flattened in row-major order)."""
+def _flag(params: Mapping[str, Any] | None, key: str, where: str) -> bool | None:
+    value = params.get(key) if params else None
+    if value is not None and not isinstance(value, bool):
+        raise RequestError(f"{where}.{key}: expected true or false, got {str(value)[:40]}")
+    return value
+
+
+def encode_response(*, model: str, version: str, request_id: str | None, outputs: Mapping[str, np.ndarray], spec: ModelSpec,
+                    wanted: list[str] | None, binary: frozenset[str] = frozenset()) -> tuple[bytes, list[bytes]]:
+    """The answer's JSON (outputs' data flattened in row-major order) and, for outputs in
+    ``binary``, their bytes to send after it, in order."""
     names = wanted or [o.name for o in spec.outputs]
     dtypes = {o.name: o.datatype for o in spec.outputs}
-    out = []
+    out, chunks = [], []
     for n in names:
         a = np.asarray(outputs[n])
         datatype = dtypes.get(n) or V2_DATATYPE.get(a.dtype.name, "FP32")
-        out.append({"name": n, "shape": list(a.shape), "datatype": datatype, "data": a.reshape(-1).tolist()})
-    body: dict[str, Any] = {"model_name": model, "model_version": version, "outputs": out}
-    body["id"] = request_id if request_id is not None else ""
-    return body
+        a = np.ascontiguousarray(a, dtype=NUMPY_DTYPE.get(datatype, a.dtype))
+        tensor: dict[str, Any] = {"name": n, "shape": list(a.shape), "datatype": datatype}
+        if n in binary:
+            data = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
+            tensor["parameters"] = {"binary_data_size": len(data)}
+            chunks.append(data)
+        else:
+            tensor["data"] = a.reshape(-1) if a.dtype.kind != "b" else a.reshape(-1).tolist()
+        out.append(tensor)
+    body = {"model_name": model, "model_version": version, "id": request_id if request_id is not None else "", "outputs": out}
+    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), chunks

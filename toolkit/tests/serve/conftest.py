@@ -35,10 +35,11 @@ def make_server(packages: dict[str, Path]) -> Iterator[Any]:
     """Starts servers (stable = a package, by key or path) and stops them after the test."""
     started = []
 
-    def make(stable: str | Path | None = "v1", model_name: str | None = "digits", **cfg: Any):
+    def make(stable: str | Path | None = "v1", model_name: str | None = "digits", grpc: bool = False, **cfg: Any):
         config = ServeConfig(**{"batch_window_ms": 2.0, "request_timeout_ms": 5000.0, **cfg})
         path = packages[stable] if isinstance(stable, str) else stable
-        srv = create_server(config, host="127.0.0.1", port=0, admin_token=TOKEN, model_name=model_name, stable_package=str(path) if path else None)
+        srv = create_server(config, host="127.0.0.1", port=0, admin_token=TOKEN, model_name=model_name, stable_package=str(path) if path else None,
+                            grpc_port=0 if grpc else None)
         srv.start_background()
         started.append(srv)
         return srv, Client(srv.port)

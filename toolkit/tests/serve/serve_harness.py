@@ -23,9 +23,9 @@ class Client:
             text = r.read()
             hdrs = {k.lower(): v for k, v in r.getheaders()}
             try:
-                parsed = json.loads(text) if text and "json" in hdrs.get("content-type", "") else text.decode()
-            except ValueError:
-                parsed = text.decode()
+                parsed = json.loads(text) if text and "json" in hdrs.get("content-type", "") and not hdrs.get("content-encoding") else text.decode()
+            except ValueError:  # binary data or a compressed body: the bytes
+                parsed = text
             return r.status, hdrs, parsed
         finally:
             conn.close()

@@ -1,0 +1,181 @@
+"""The gRPC front end: the Open Inference Protocol's ``inference.GRPCInferenceService`` (live, ready,
+metadata, infer with ``raw_input_contents`` or typed contents) over the
+:class:`~.dataplane.DataPlane`, on grpcio's threaded server.
+
+The messages come from proto/inference.binpb, loaded into a descriptor pool of the runtime's own,
+so a process that also imports a client library's copy of the same protocol (tritonclient) has no
+clash in protobuf's default pool.
+"""
+from __future__ import annotations
+
+import logging
+from concurrent import futures
+from pathlib import Path
+from typing import Any, Callable
+
+import grpc
+import numpy as np
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+from .config import ServeConfig
+from .dataplane import DataPlane, InferAnswer, ServeError
+from .spec import NUMPY_DTYPE
+
+log = logging.getLogger("modelship.serve")
+
+SERVICE = "inference.GRPCInferenceService"
+_DESCRIPTOR_SET = Path(__file__).parent / "proto" / "inference.binpb"
+
+#: HTTP status of a :class:`ServeError` -> gRPC status code.
+GRPC_CODE = {
+    400: grpc.StatusCode.INVALID_ARGUMENT,
+    404: grpc.StatusCode.NOT_FOUND,
+    408: grpc.StatusCode.DEADLINE_EXCEEDED,
+    413: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    503: grpc.StatusCode.UNAVAILABLE,
+    504: grpc.StatusCode.DEADLINE_EXCEEDED,
+}
+
+#: Typed ``InferTensorContents`` field per datatype (for requests that do not send raw bytes).
+CONTENTS_FIELD = {
+    "BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents", "INT32": "int_contents", "INT64": "int64_contents",
+    "UINT8": "uint_contents", "FP16": "fp32_contents", "FP32": "fp32_contents", "FP64": "fp64_contents",
+}
+
+
+def load_messages() -> dict[str, Any]:
+    """The protocol's message classes by full name (``inference.ModelInferRequest`` ...)."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(_DESCRIPTOR_SET.read_bytes())
+    pool = descriptor_pool.DescriptorPool()
+    for f in files.file:
+        pool.Add(f)
+    return message_factory.GetMessages(list(files.file), pool=pool)
+
+
+def _param_value(p: Any) -> Any:
+    which = p.WhichOneof("parameter_choice")
+    return getattr(p, which) if which else None
+
+
+class InferenceServicer:
+    """The service's methods, each ``(request, context) -> response``."""
+
+    def __init__(self, plane: DataPlane) -> None:
+        self.plane = plane
+        self.m = load_messages()
+
+    def _msg(self, message: str, /, **kw: Any) -> Any:
+        return self.m[f"inference.{message}"](**kw)
+
+    def handlers(self) -> grpc.GenericRpcHandler:
+        """The generic handler registering every method."""
+        def unary(fn: Callable[[Any, grpc.ServicerContext], Any], request: str, response: str) -> grpc.RpcMethodHandler:
+            def guarded(req: Any, context: grpc.ServicerContext) -> Any:
+                try:
+                    return fn(req, context)
+                except ServeError as e:
+                    context.abort(GRPC_CODE.get(e.status, grpc.StatusCode.INTERNAL), e.message)
+                except Exception as e:  # noqa: BLE001 - a status, never a dropped call
+                    if isinstance(e, grpc.RpcError) or type(e).__name__ == "_AbortError":
+                        raise
+                    log.exception("gRPC %s failed", fn.__name__)
+                    context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(e).__name__}: {e}")
+            return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=self.m[f"inference.{request}"].FromString,
+                                                       response_serializer=self.m[f"inference.{response}"].SerializeToString)
+        methods = {
+            "ServerLive": unary(lambda r, c: self._msg("ServerLiveResponse", live=True), "ServerLiveRequest", "ServerLiveResponse"),
+            "ServerReady": unary(lambda r, c: self._msg("ServerReadyResponse", ready=self.plane.ready()[0]), "ServerReadyRequest", "ServerReadyResponse"),
+            "ModelReady": unary(self.model_ready, "ModelReadyRequest", "ModelReadyResponse"),
+            "ServerMetadata": unary(lambda r, c: self._msg("ServerMetadataResponse", **self.plane.server_metadata()), "ServerMetadataRequest", "ServerMetadataResponse"),
+            "ModelMetadata": unary(self.model_metadata, "ModelMetadataRequest", "ModelMetadataResponse"),
+            "ModelInfer": unary(self.model_infer, "ModelInferRequest", "ModelInferResponse"),
+        }
+        return grpc.method_handlers_generic_handler(SERVICE, methods)
+
+    def model_ready(self, req: Any, context: grpc.ServicerContext) -> Any:
+        """ModelReady: the model (and version, when given) can answer."""
+        _, v = self.plane.variant_for_metadata(req.name, req.version or None)
+        return self._msg("ModelReadyResponse", ready=v is not None)
+
+    def model_metadata(self, req: Any, context: grpc.ServicerContext) -> Any:
+        """ModelMetadata: inputs and outputs of the stable (or the named version)."""
+        loaded, meta = self.plane.model_metadata(req.name, req.version or None)
+        if not loaded:
+            raise ServeError(503, f"model '{req.name}': {meta['error']}")
+        tensor = self.m["inference.ModelMetadataResponse"].TensorMetadata
+        return self._msg("ModelMetadataResponse", name=meta["name"], versions=meta["versions"], platform=meta["platform"] or "",
+                         inputs=[tensor(**t) for t in meta["inputs"]], outputs=[tensor(**t) for t in meta["outputs"]])
+
+    def model_infer(self, req: Any, context: grpc.ServicerContext) -> Any:
+        """ModelInfer: raw or typed input contents in, raw output contents out."""
+        obj, raw = self._request_obj(req)
+        remaining = context.time_remaining()
+        answer = self.plane.infer(req.model_name, req.model_version or None, obj, raw=raw or None,
+                                  timeout_s=remaining if remaining is not None else None)
+        return self._response(answer)
+
+    @staticmethod
+    def _request_obj(req: Any) -> tuple[dict[str, Any], list[bytes | None]]:
+        """The request in the JSON form the data plane validates, and the raw bytes per input."""
+        if req.raw_input_contents and len(req.raw_input_contents) != len(req.inputs):
+            raise ServeError(400, f"raw_input_contents: {len(req.raw_input_contents)} given for {len(req.inputs)} inputs")
+        inputs, raw = [], []
+        for i, t in enumerate(req.inputs):
+            tensor: dict[str, Any] = {"name": t.name, "shape": list(t.shape), "datatype": t.datatype}
+            if req.raw_input_contents:
+                raw.append(req.raw_input_contents[i])
+            else:
+                field = CONTENTS_FIELD.get(t.datatype)
+                if field is None or t.datatype not in NUMPY_DTYPE:
+                    raise ServeError(400, f"inputs[{i}].datatype: {t.datatype!r} is not a datatype this runtime serves")
+                tensor["data"] = np.asarray(getattr(t.contents, field), dtype=NUMPY_DTYPE[t.datatype])
+            inputs.append(tensor)
+        obj: dict[str, Any] = {"inputs": inputs}
+        if req.id:
+            obj["id"] = req.id
+        if req.outputs:
+            obj["outputs"] = [{"name": o.name} for o in req.outputs]
+        params = {k: _param_value(v) for k, v in req.parameters.items()}
+        if params:
+            obj["parameters"] = params
+        return obj, raw
+
+    def _response(self, answer: InferAnswer) -> Any:
+        spec_out = {o.name: o.datatype for o in answer.spec.outputs}
+        names = answer.request.outputs or list(answer.outputs)
+        tensor = self.m["inference.ModelInferResponse"].InferOutputTensor
+        outputs, contents = [], []
+        for n in names:
+            a = np.asarray(answer.outputs[n])
+            datatype = spec_out.get(n, "FP32")
+            a = np.ascontiguousarray(a, dtype=np.dtype(NUMPY_DTYPE[datatype]).newbyteorder("<"))
+            outputs.append(tensor(name=n, datatype=datatype, shape=list(a.shape)))
+            contents.append(a.tobytes())
+        return self._msg("ModelInferResponse", model_name=answer.model, model_version=answer.version, id=answer.request.id or "",
+                         outputs=outputs, raw_output_contents=contents)
+
+
+class GrpcFrontEnd:
+    """grpcio's threaded server on ``host:port`` (port 0: an ephemeral one)."""
+
+    def __init__(self, plane: DataPlane, config: ServeConfig, host: str, port: int, *, workers: int = 32) -> None:
+        limit = config.max_body_bytes
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+            maximum_concurrent_rpcs=config.max_connections,
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit),
+                     ("grpc.so_reuseport", 0)],
+        )
+        self.server.add_generic_rpc_handlers((InferenceServicer(plane).handlers(),))
+        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self.port = self.server.add_insecure_port(address)
+        if self.port == 0:
+            raise OSError(f"cannot listen for gRPC on {address}")
+
+    def start(self) -> None:
+        """Starts serving (grpcio's own threads)."""
+        self.server.start()
+
+    def stop(self) -> None:
+        """Stops, giving calls in flight 5 s."""
+        self.server.stop(5).wait(10)

@@ -1,0 +1,142 @@
+"""Runs the HTTP front end (rest.py) under uvicorn on uvloop with the httptools parser, on its own
+thread and event loop.
+
+uvicorn's HTTP protocol gets three guards it lacks and a runtime that faces the network needs:
+
+- a deadline for a request's headers (``read_timeout_s`` from the connection's start or the end of
+  the previous answer): a client that connects and sends nothing, or trickles its headers, is cut
+  off — uvicorn only times out idle connections *after* an answer;
+- at most ``max_connections`` connections: one more gets a JSON 503 and is closed;
+- unparsable requests get a JSON 400, like every other answer of the runtime.
+
+The body's own deadline and size limit are the application's (rest.py).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+
+import orjson
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .config import ServeConfig
+from .rest import RestApp
+
+log = logging.getLogger("modelship.serve")
+
+
+def _raw_json_answer(status: int, reason: str, error: str, extra: bytes = b"") -> bytes:
+    body = orjson.dumps({"error": error})
+    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n".encode()
+            + extra + b"connection: close\r\n\r\n" + body)
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a header deadline, a connection limit and JSON 400s."""
+
+    serve_config: ServeConfig  # set on the subclass made per server (see :func:`protocol_for`)
+
+    _refused = False
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        if len(self.connections) >= self.serve_config.max_connections:
+            self._refused = True
+            transport.write(_raw_json_answer(503, "Service Unavailable", "too many connections; retry later", b"retry-after: 1\r\n"))
+            transport.close()
+            return
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        if self._refused:
+            return
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_timer()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_header_timer()  # the next request's headers have the same deadline
+
+    def send_400_response(self, msg: str) -> None:
+        self.transport.write(_raw_json_answer(400, "Bad Request", f"not an HTTP/1.1 request: {msg}"))
+        self.transport.close()
+
+    def _arm_header_timer(self) -> None:
+        self._cancel_header_timer()
+        self._header_timer = self.loop.call_later(self.serve_config.read_timeout_s, self._header_deadline)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _header_deadline(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:  # no request is in progress
+            if not self.transport.is_closing():
+                self.transport.close()
+
+
+def protocol_for(config: ServeConfig) -> type[GuardedHttpToolsProtocol]:
+    """The protocol class for one server's settings."""
+    return type("ServeHttpProtocol", (GuardedHttpToolsProtocol,), {"serve_config": config})
+
+
+class HttpFrontEnd:
+    """The uvicorn server on a background thread. The socket is bound at construction (so the
+    port, even port 0, is known and errors surface to the caller)."""
+
+    def __init__(self, app: RestApp, config: ServeConfig, host: str, port: int) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.sock.bind((host, port))
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.listen(1024)
+        self.port = int(self.sock.getsockname()[1])
+        uv_config = uvicorn.Config(
+            app, loop="uvloop", http=protocol_for(config), ws="none", lifespan="off", log_level="warning",
+            access_log=False, timeout_keep_alive=max(1, int(config.read_timeout_s)), server_header=False, date_header=False,
+            backlog=1024, timeout_graceful_shutdown=5, proxy_headers=False,
+        )
+        self.server = uvicorn.Server(uv_config)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Serves on a daemon thread; returns once it accepts connections."""
+        self._thread = threading.Thread(target=self._run, name="http", daemon=True)
+        self._thread.start()
+        while not self.server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the HTTP server stopped during startup")
+            self._thread.join(0.01)
+
+    def _run(self) -> None:
+        try:
+            self.server.run(sockets=[self.sock])
+        except Exception:  # noqa: BLE001 - logged; start() notices the thread ended
+            log.exception("HTTP server failed")
+
+    def stop(self) -> None:
+        """Stops accepting, lets answers in flight finish (5 s at most)."""
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self.sock.close()
+
