@@ -3,7 +3,9 @@ as one batch by a single worker thread.
 
 The worker blocks on a condition variable (never polls): it wakes when a request arrives, takes
 the oldest request as the head of the next batch, and waits until the head's batching window has
-passed or the batch is full, collecting requests whose shape key matches the head's. Requests of
+passed or the batch is full, collecting requests whose shape key matches the head's. When a whole
+window passes with nobody else (sequential traffic), later heads run at once, until requests
+queue together again: a lone client never pays the window on every request. Requests of
 other shapes stay queued, in order, for the next batch. The queue is bounded (:class:`QueueFull`);
 callers wait on a :class:`concurrent.futures.Future` with a timeout, and a request whose caller
 gave up is dropped before it is run.
@@ -15,8 +17,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -32,19 +33,27 @@ class BatcherClosed(Exception):
     """The variant is being unloaded; route the request elsewhere."""
 
 
-@dataclass
 class _Item:
-    inputs: Arrays
-    key: tuple
-    rows: int
-    enqueued: float
-    future: Future = field(default_factory=Future)
-    #: For :meth:`DynamicBatcher.submit_async`: the event loop and its future to resolve there.
-    loop: asyncio.AbstractEventLoop | None = None
-    afuture: asyncio.Future | None = None
+    """One queued request. ``future`` is a :class:`concurrent.futures.Future` for a thread caller,
+    or, with ``loop`` set, an asyncio future of that event loop."""
+
+    __slots__ = ("inputs", "key", "rows", "enqueued", "future", "loop")
+
+    def __init__(self, inputs: Arrays, rows: int, future: Any, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.inputs, self.key, self.rows, self.enqueued = inputs, shape_key(inputs), rows, time.monotonic()
+        self.future, self.loop = future, loop
 
     def cancelled(self) -> bool:
-        return self.future.cancelled() or (self.afuture is not None and self.afuture.cancelled())
+        """The caller gave up (cancelled, or its deadline answered it)."""
+        return self.future.done() if self.loop is not None else self.future.cancelled()
+
+    def start(self) -> bool:
+        """Marks the request running; False when its caller already gave up."""
+        return not self.future.done() if self.loop is not None else self.future.set_running_or_notify_cancel()
+
+
+def _rows(inputs: Mapping[str, np.ndarray]) -> int:
+    return int(next(iter(inputs.values())).shape[0]) if inputs else 1
 
 
 def shape_key(inputs: Mapping[str, np.ndarray]) -> tuple:
@@ -85,6 +94,7 @@ class DynamicBatcher:
         self._queue: deque[_Item] = deque()
         self._cond = threading.Condition()
         self._closed = False
+        self._wait_for_company = True
         self._thread = threading.Thread(target=self._worker, name=name, daemon=True)
         self._thread.start()
 
@@ -100,18 +110,16 @@ class DynamicBatcher:
             QueueFull: when ``max_queue`` requests are waiting.
             BatcherClosed: after :meth:`close`.
         """
-        return self._enqueue(inputs).future
+        return self._enqueue(_Item(dict(inputs), _rows(inputs), Future())).future
 
     def submit_async(self, inputs: Arrays) -> asyncio.Future:
         """:meth:`submit` for a caller on an event loop: the returned future belongs to the running
         loop, and a whole batch's answers reach the loop in one wake-up (not one per request).
         Cancelling it drops the request if its batch has not started."""
         loop = asyncio.get_running_loop()
-        return self._enqueue(inputs, loop, loop.create_future()).afuture  # type: ignore[return-value]
+        return self._enqueue(_Item(inputs, _rows(inputs), loop.create_future(), loop)).future
 
-    def _enqueue(self, inputs: Arrays, loop: asyncio.AbstractEventLoop | None = None, afuture: asyncio.Future | None = None) -> _Item:
-        rows = next(iter(inputs.values())).shape[0] if inputs else 1
-        item = _Item(inputs=dict(inputs), key=shape_key(inputs), rows=int(rows), enqueued=time.monotonic(), loop=loop, afuture=afuture)
+    def _enqueue(self, item: _Item) -> _Item:
         with self._cond:
             if self._closed:
                 raise BatcherClosed("variant is being unloaded")
@@ -158,13 +166,20 @@ class DynamicBatcher:
                     return None
                 self._cond.wait()
             head = self._queue[0]
-            deadline = head.enqueued + self.window_s
+            waits = self._wait_for_company
+            deadline = head.enqueued + (self.window_s if waits else 0.0)
             while True:
                 batch, rows = self._take(head)
                 remaining = deadline - time.monotonic()
                 if rows >= self.max_batch_size or remaining <= 0 or self._closed or not self.batchable:
                     break
                 self._cond.wait(remaining)  # woken by a new request, or the window ends
+            # Sequential traffic (a whole window passed and nobody came) stops paying the window;
+            # company (requests queued together) brings it back.
+            if len(batch) > 1:
+                self._wait_for_company = True
+            elif waits and self.window_s > 0:
+                self._wait_for_company = False
             taken = {id(it) for it in batch}
             self._queue = deque(it for it in self._queue if id(it) not in taken and not it.cancelled())
             return batch
@@ -174,7 +189,7 @@ class DynamicBatcher:
             batch = self._next_batch()
             if batch is None:
                 return
-            live = [it for it in batch if not it.cancelled() and it.future.set_running_or_notify_cancel()]
+            live = [it for it in batch if it.start()]
             if live:
                 self._execute(live)
 
@@ -214,7 +229,7 @@ class DynamicBatcher:
             if it.loop is None:
                 it.future.set_exception(r) if failed else it.future.set_result(r)
             else:
-                by_loop.setdefault(it.loop, []).append((it.afuture, r))
+                by_loop.setdefault(it.loop, []).append((it.future, r))
         for loop, pairs in by_loop.items():
             try:
                 loop.call_soon_threadsafe(_deliver, pairs, failed)

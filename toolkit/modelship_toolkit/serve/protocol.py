@@ -156,7 +156,7 @@ def _decode_tensor(i: int, t: Any, spec: ModelSpec, raw: bytes | memoryview | No
     if ts is None:
         raise RequestError(f"{where}.name: model '{spec.name}' has no input '{name}' (inputs: {', '.join(x.name for x in spec.inputs)})")
     shape = t.get("shape")
-    if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+    if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):  # noqa: E721 - bool is not a dim
         raise RequestError(f"{where}.shape: expected a list of non-negative ints, got {shape!r}")
     err = ts.shape_error(shape)
     if err:
@@ -168,9 +168,10 @@ def _decode_tensor(i: int, t: Any, spec: ModelSpec, raw: bytes | memoryview | No
     need = math.prod(shape)
     if arr.size != need:
         raise RequestError(f"{where}.{'data' if raw is None else 'binary data'}: has {arr.size} values, shape {shape} needs {need}")
-    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise RequestError(f"{where}.data: contains NaN or infinity")
-    return name, np.ascontiguousarray(arr.reshape(shape))
+    arr = arr.reshape(shape)
+    return name, arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
 
 
 def decode_request(obj: Mapping[str, Any], spec: ModelSpec, *, header_label: str | None = None,

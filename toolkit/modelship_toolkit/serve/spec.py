@@ -8,6 +8,7 @@ requests can be stacked along axis 0) when every input's first dim is dynamic.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -71,12 +72,12 @@ class TensorSpec:
     dtype: str
     dims: tuple[Dim, ...]
 
-    @property
+    @cached_property
     def datatype(self) -> str:
         """The V2 datatype (``FP32``...)."""
         return V2_DATATYPE[self.dtype]
 
-    @property
+    @cached_property
     def numpy_dtype(self) -> Any:
         """The numpy dtype of this tensor."""
         return NUMPY_DTYPE[self.datatype]
