@@ -1,15 +1,26 @@
-"""bench/serve: the serving runtime's throughput and p50/p99 with dynamic batching, against batch-1
-serving and against the model's raw throughput at its best batch in a tight loop (no server).
+"""bench/serve: the serving runtime under load, side by side with an earlier runtime, in one run.
 
     PYTHONPATH=toolkit .venv/bin/python bench/serve/run.py --package <release package folder> \\
-        [--backend engine|pytorch] [--seconds 10] [--concurrency 32]
+        [--baseline-ref 1bc9277] [--seconds 10] [--concurrency 32] [--rows 1]
 
-``--backend pytorch`` serves the package through the PyTorch fallback (the engine file removed from
-a copy of the package), on the GPU when the host has one. Writes bench/results/serve-<backend>-<host>.json.
+For each runtime it starts ``python -m modelship_toolkit.serve`` on loopback with the package as
+stable and drives it with bench/serve/loadgen (Go, built here, one OS thread so the other core is
+the server's), sending ready-made requests of ``--rows`` samples from the model's held-out data:
+
+- JSON, closed loop (every connection sends as soon as it has its answer): the most it serves;
+- JSON, open loop at half that rate: p50/p99 latency under a steady load;
+- binary tensor data over HTTP, and gRPC (``raw_input_contents``), closed loop;
+- batch 1 (``--max-batch-size 1``) and with a shadow that sees every request;
+- and the model's raw throughput in a tight loop (no server) at several batch sizes.
+
+The baseline runtime is the toolkit at ``--baseline-ref`` (git archive into a temporary folder),
+JSON only when it speaks nothing else. Writes bench/results/serve-<device>-<host>.json and prints a
+Markdown table.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -18,100 +29,206 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "toolkit"))
 sys.path.insert(0, str(Path(__file__).parent))
-from load import run_load  # noqa: E402
 from raw import raw_throughput  # noqa: E402
 
-from modelship_toolkit.serve.backends import OnnxRuntimeBackend, TorchBackend  # noqa: E402
+from modelship_toolkit.serve.backends import load_backend  # noqa: E402
+from modelship_toolkit.serve.grpc_server import load_messages  # noqa: E402
 from modelship_toolkit.serve.package import load_package  # noqa: E402
+from modelship_toolkit.serve.spec import NUMPY_DTYPE  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def build_loadgen(out_dir: Path) -> Path:
+    """Compiles bench/serve/loadgen (its modules come from the Go module proxy on first use)."""
+    exe = out_dir / "loadgen"
+    subprocess.run(["go", "build", "-o", str(exe), "."], cwd=Path(__file__).parent / "loadgen", check=True,
+                   env={**os.environ, "CGO_ENABLED": "0"})
+    return exe
 
 
-def serve(package: Path, max_batch: int, window_ms: float) -> tuple[subprocess.Popen, int]:
-    """Starts the runtime on a free port with one stable package; returns it and its port."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "modelship_toolkit.serve", "--port", "0", "--stable-package", str(package),
-         "--max-batch-size", str(max_batch), "--batch-window-ms", str(window_ms), "--max-queue", "4096", "--log-level", "WARNING"],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "toolkit"), os.environ.get("PYTHONPATH")]))},
-    )
-    for line in proc.stdout:  # type: ignore[union-attr]
-        if '"listening"' in line:
-            return proc, int(json.loads(line)["port"])
-    raise RuntimeError("the runtime exited before listening")
+def baseline_toolkit(ref: str, out_dir: Path) -> Path:
+    """The toolkit as it was at ``ref``, unpacked for PYTHONPATH."""
+    dest = out_dir / f"toolkit-{ref}"
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", ref, "toolkit/modelship_toolkit"], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest), "--strip-components=1"], input=archive, check=True)
+    return dest
+
+
+class Runtime:
+    """One serving runtime process on ephemeral ports."""
+
+    def __init__(self, toolkit: Path, package: Path, *args: str, grpc: bool = False) -> None:
+        cmd = [sys.executable, "-m", "modelship_toolkit.serve", "--port", "0", "--stable-package", str(package),
+               "--max-queue", "4096", "--log-level", "WARNING", *args]
+        if grpc:
+            cmd += ["--grpc-port", "0"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(toolkit)})
+        for line in self.proc.stdout:  # type: ignore[union-attr]
+            if '"listening"' in line:
+                event = json.loads(line)
+                self.port, self.grpc_port = int(event["port"]), event.get("grpcPort")
+                return
+        raise RuntimeError(f"the runtime exited before listening: {' '.join(cmd)}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+class Requests:
+    """The request files the load generator sends: one per protocol."""
+
+    def __init__(self, out_dir: Path, model: str, input_name: str, datatype: str, x: np.ndarray) -> None:
+        path = f"/v2/models/{model}/infer"
+        tensor = {"name": input_name, "shape": list(x.shape), "datatype": datatype}
+        self.json = out_dir / "request.json.http"
+        body = json.dumps({"inputs": [{**tensor, "data": x.reshape(-1).tolist()}]}).encode()
+        self.json.write_bytes(_http(path, body, "application/json"))
+        self.binary = out_dir / "request.binary.http"
+        head = json.dumps({"inputs": [{**tensor, "parameters": {"binary_data_size": x.nbytes}}],
+                           "parameters": {"binary_data_output": True}}).encode()
+        self.binary.write_bytes(_http(path, head + x.tobytes(), "application/octet-stream", {"Inference-Header-Content-Length": str(len(head))}))
+        m = load_messages()
+        req = m["inference.ModelInferRequest"](model_name=model, raw_input_contents=[x.tobytes()])
+        req.inputs.add(name=input_name, datatype=datatype, shape=list(x.shape))
+        self.grpc = out_dir / "request.pb"
+        self.grpc.write_bytes(req.SerializeToString())
+        self.sizes = {"json": len(body), "binary": len(head) + x.nbytes, "grpc": len(self.grpc.read_bytes())}
+
+
+def _http(path: str, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> bytes:
+    headers = {"Host": "bench", "Content-Type": content_type, "Content-Length": str(len(body)), **(extra or {})}
+    return f"POST {path} HTTP/1.1\r\n".encode() + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n" + body
+
+
+def load(loadgen: Path, port: int, request: Path, *, seconds: float, concurrency: int, rate: float = 0.0, grpc: bool = False) -> dict[str, Any]:
+    """One load run (its JSON result)."""
+    cmd = [str(loadgen), "-addr", f"127.0.0.1:{port}", "-request", str(request), "-c", str(concurrency), "-d", f"{seconds}s", "-rate", str(rate)]
+    if grpc:
+        cmd += ["-grpc-method", "/inference.GRPCInferenceService/ModelInfer"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "GOMAXPROCS": os.environ.get("LOADGEN_PROCS", "1")})
+    return json.loads(out.stdout)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--package", required=True, type=Path)
-    p.add_argument("--backend", choices=["engine", "pytorch"], default="engine")
+    p.add_argument("--package", required=True, type=Path, help="a release package folder (e.g. .modelship/serving/digits/v1.1.0/cpu-fp32 after make demo)")
+    p.add_argument("--baseline-ref", default="1bc9277", help="git ref of the runtime to compare with (default: the stdlib-server runtime)")
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--max-batch", type=int, default=64)
+    p.add_argument("--rows", type=int, default=1, help="samples per request")
+    p.add_argument("--max-batch", type=int, default=32)
     p.add_argument("--window-ms", type=float, default=2.0)
-    p.add_argument("--data", type=Path, default=ROOT / "examples/digits/data/heldout.npz")
+    p.add_argument("--data", type=Path, help="an .npz with the model's input under 'x' (default: the package's examples data, else random)")
     p.add_argument("--out", type=Path)
     a = p.parse_args()
 
-    package = a.package
-    if a.backend == "pytorch":
-        package = Path(tempfile.mkdtemp(prefix="modelship-bench-pkg-")) / "pkg"
-        shutil.copytree(a.package, package)
-        # An engine that is not there (and not listed) is what makes the runtime serve the fallback.
-        meta_path = package / "metadata.json"
-        meta = json.loads(meta_path.read_text())
-        (package / meta["engine"]).unlink()
-        meta["files"].pop(meta["engine"], None)
-        meta_path.write_text(json.dumps(meta))
-    pkg = load_package(str(package))
-    backend = TorchBackend(pkg) if a.backend == "pytorch" else OnnxRuntimeBackend(pkg.engine_path, pkg.spec)
-    samples = np.load(a.data)["x"].astype(np.float32)
-    name = pkg.spec.inputs[0].name
-
-    raw = raw_throughput(lambda x: backend.run({name: x}), samples, [1, 8, 32, 64, 128, 256])
-    backend.close()
-    runs = {}
-    for label, max_batch, window in (("dynamic", a.max_batch, a.window_ms), ("batch1", 1, 0.0)):
-        proc, port = serve(package, max_batch, window)
-        try:
-            run_load(port, pkg.name, samples, concurrency=a.concurrency, seconds=2, input_name=name)  # warm-up
-            runs[label] = run_load(port, pkg.name, samples, concurrency=a.concurrency, seconds=a.seconds, input_name=name).summary()
-        finally:
-            proc.terminate()
-            proc.wait()
-        print(f"{label:8s} {runs[label]['throughputPerSec']:9.0f} req/s  p50 {runs[label]['p50Ms']:.2f} ms  p99 {runs[label]['p99Ms']:.2f} ms  errors {runs[label]['errors']}", flush=True)
-    print(f"raw      {raw['bestPerSec']:9.0f} samples/s at batch {raw['bestBatch']} (tight loop, no server)")
-
-    device = getattr(backend, "device", "cpu")
-    report = {
-        "bench": "serve",
-        "backend": a.backend,
-        "device": device,
-        "host": {"node": platform.node(), "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
-        "concurrency": a.concurrency,
-        "maxBatch": a.max_batch,
-        "windowMs": a.window_ms,
-        "seconds": a.seconds,
-        "dynamic": runs["dynamic"],
-        "batch1": runs["batch1"],
-        "raw": raw,
-        "ratios": {
-            "dynamicOverBatch1": runs["dynamic"]["throughputPerSec"] / runs["batch1"]["throughputPerSec"],
-            "dynamicOverRaw": runs["dynamic"]["throughputPerSec"] / raw["bestPerSec"],
-            "batch1OverRaw": runs["batch1"]["throughputPerSec"] / raw["bestPerSec"],
-        },
-    }
-    if device.startswith("cuda"):
-        import torch
-
-        report["gpu"] = torch.cuda.get_device_name(0)
-    out = a.out or ROOT / "bench" / "results" / f"serve-{a.backend}-{device.split(':')[0]}.json"
+    work = Path(tempfile.mkdtemp(prefix="modelship-bench-serve-"))
+    try:
+        report = run(a, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out = a.out or ROOT / "bench" / "results" / f"serve-{report['device']}-{platform.node()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report["ratios"]), f"\nwrote {out}")
+    print(table(report), f"\nwrote {out}", sep="\n")
+
+
+def _sample(a: argparse.Namespace, pkg: Any) -> np.ndarray:
+    spec = pkg.spec.inputs[0]
+    dtype = NUMPY_DTYPE[spec.datatype]
+    data = a.data or ROOT / "examples" / pkg.name / "data" / "heldout.npz"
+    shape = [a.rows, *spec.opt_shape()[1:]]
+    if Path(data).exists():
+        x = np.load(data)["x"].astype(dtype)
+        if list(x.shape[1:]) == shape[1:]:
+            return np.ascontiguousarray(np.resize(x, shape))
+    return np.random.default_rng(0).uniform(0, 1, size=shape).astype(dtype)
+
+
+def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
+    pkg = load_package(str(a.package))
+    x = _sample(a, pkg)
+    spec = pkg.spec.inputs[0]
+    requests = Requests(work, pkg.name, spec.name, spec.datatype, x)
+    loadgen = build_loadgen(work)
+    current = ROOT / "toolkit"
+    baseline = baseline_toolkit(a.baseline_ref, work)
+    tuning = ["--max-batch-size", str(a.max_batch), "--batch-window-ms", str(a.window_ms)]
+    kw = {"seconds": a.seconds, "concurrency": a.concurrency}
+    results: dict[str, Any] = {}
+
+    def measure(label: str, toolkit: Path, args: list[str], protocols: list[str], grpc: bool = False) -> None:
+        rt = Runtime(toolkit, a.package, *args, grpc=grpc)
+        try:
+            for proto in protocols:
+                request = {"json": requests.json, "binary": requests.binary, "grpc": requests.grpc}[proto]
+                port = rt.grpc_port if proto == "grpc" else rt.port
+                load(loadgen, port, request, seconds=2, concurrency=a.concurrency, grpc=proto == "grpc")  # warm-up
+                r = results[f"{label}/{proto}"] = load(loadgen, port, request, grpc=proto == "grpc", **kw)
+                print(f"{label:10s} {proto:6s} {r['throughputPerSec']:9.0f} req/s  p50 {r['p50Ms']:.2f} ms  p99 {r['p99Ms']:.2f} ms  errors {r['errors']}", flush=True)
+                if proto == "json":
+                    half = r["throughputPerSec"] / 2
+                    h = results[f"{label}/json-half-load"] = load(loadgen, port, request, rate=half, **kw)
+                    print(f"{label:10s} {'@half':6s} {h['throughputPerSec']:9.0f} req/s  p50 {h['p50Ms']:.2f} ms  p99 {h['p99Ms']:.2f} ms  errors {h['errors']}", flush=True)
+        finally:
+            rt.stop()
+
+    measure("baseline", baseline, tuning, ["json"])
+    measure("current", current, tuning, ["json", "binary", "grpc"], grpc=True)
+    measure("batch1", current, ["--max-batch-size", "1", "--batch-window-ms", "0"], ["json"])
+    measure("shadow", current, [*tuning, "--shadow-package", str(a.package)], ["json"])
+
+    backend = load_backend(pkg).backend
+    try:
+        raw = raw_throughput(lambda b: backend.run({spec.name: b}), x, [1, 8, 32, 64])
+    finally:
+        backend.close()
+    print(f"raw      {raw['bestPerSec']:9.0f} samples/s at batch {raw['bestBatch']} (tight loop, no server)")
+    cur, shadow = results["current/json"]["throughputPerSec"], results["shadow/json"]["throughputPerSec"]
+    device = getattr(backend, "device", "cpu").split(":")[0]
+    return {
+        "bench": "serve",
+        "date": dt.date.today().isoformat(),
+        "command": " ".join(["bench/serve/run.py", *sys.argv[1:]]),
+        "device": device,
+        "host": {"node": platform.node(), "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
+        "package": {"name": pkg.name, "version": pkg.version, "backend": pkg.backend, "precision": pkg.precision},
+        "baselineRef": a.baseline_ref,
+        "rowsPerRequest": a.rows, "concurrency": a.concurrency, "maxBatch": a.max_batch, "windowMs": a.window_ms, "seconds": a.seconds,
+        "requestBytes": requests.sizes,
+        "runs": results,
+        "raw": raw,
+        "shadowCostMicrosecondsPerRequest": 1e6 / shadow - 1e6 / cur,
+        "ratios": {
+            "currentOverBaseline": cur / results["baseline/json"]["throughputPerSec"],
+            "currentOverBatch1": cur / results["batch1/json"]["throughputPerSec"],
+            "currentSamplesOverRaw": cur * a.rows / raw["bestPerSec"],
+            "shadowOverCurrent": shadow / cur,
+        },
+    }
+
+
+def table(r: dict[str, Any]) -> str:
+    """The report as a Markdown table (the README's)."""
+    lines = ["| runtime | protocol | req/s (closed loop) | p50 / p99 ms | at half load: p50 / p99 ms |", "|---|---|---|---|---|"]
+    for key, run in r["runs"].items():
+        label, proto = key.split("/")
+        if proto == "json-half-load":
+            continue
+        half = r["runs"].get(f"{label}/json-half-load")
+        at_half = f"{half['p50Ms']:.2f} / {half['p99Ms']:.2f}" if half and proto == "json" else ""
+        lines.append(f"| {label} | {proto} | {run['throughputPerSec']:,.0f} | {run['p50Ms']:.2f} / {run['p99Ms']:.2f} | {at_half} |")
+    lines.append(f"\nraw engine: {r['raw']['bestPerSec']:,.0f} samples/s at batch {r['raw']['bestBatch']}; "
+                 f"shadow copy: {r['shadowCostMicrosecondsPerRequest']:.1f} µs per request")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

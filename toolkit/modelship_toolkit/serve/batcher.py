@@ -3,7 +3,8 @@ as one batch by a single worker thread.
 
 The worker blocks on a condition variable (never polls): it wakes when a request arrives, takes
 the oldest request as the head of the next batch, and waits until the head's batching window has
-passed or the batch is full, collecting requests whose shape key matches the head's. When a whole
+passed, the batch is full, or arrivals pause for ``ARRIVAL_GAP_S``, collecting requests whose shape
+key matches the head's. When a whole
 window passes with nobody else (sequential traffic), later heads run at once, until requests
 queue together again: a lone client never pays the window on every request. Requests of
 other shapes stay queued, in order, for the next batch. The queue is bounded (:class:`QueueFull`);
@@ -23,6 +24,10 @@ import numpy as np
 
 Arrays = dict[str, np.ndarray]
 RunBatch = Callable[[Arrays], Arrays]
+
+
+#: A batch stops waiting for company when no request has arrived for this long (or its window ends).
+ARRIVAL_GAP_S = 0.00025
 
 
 class QueueFull(Exception):
@@ -95,6 +100,7 @@ class DynamicBatcher:
         self._cond = threading.Condition()
         self._closed = False
         self._wait_for_company = True
+        self._last_arrival = 0.0
         self._thread = threading.Thread(target=self._worker, name=name, daemon=True)
         self._thread.start()
 
@@ -126,6 +132,7 @@ class DynamicBatcher:
             if len(self._queue) >= self.max_queue:
                 raise QueueFull(f"queue full ({self.max_queue} requests waiting)")
             self._queue.append(item)
+            self._last_arrival = item.enqueued
             self._cond.notify()
         return item
 
@@ -167,9 +174,12 @@ class DynamicBatcher:
                 self._cond.wait()
             head = self._queue[0]
             waits = self._wait_for_company
-            deadline = head.enqueued + (self.window_s if waits else 0.0)
+            window_end = head.enqueued + (self.window_s if waits else 0.0)
             while True:
                 batch, rows = self._take(head)
+                # The window ends early once arrivals pause: clients that all have a request in
+                # flight send nothing more until they are answered.
+                deadline = min(window_end, self._last_arrival + min(self.window_s, ARRIVAL_GAP_S))
                 remaining = deadline - time.monotonic()
                 if rows >= self.max_batch_size or remaining <= 0 or self._closed or not self.batchable:
                     break

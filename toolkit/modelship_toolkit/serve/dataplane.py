@@ -73,6 +73,7 @@ class DataPlane:
     def __init__(self, config: ServeConfig, fleet: Fleet) -> None:
         self.config = config
         self.fleet = fleet
+        self._metric_children: dict[tuple, tuple[Any, Any]] = {}
 
     # -- health and metadata -----------------------------------------------------------------------
 
@@ -210,9 +211,14 @@ class DataPlane:
     def _retry_after(self) -> dict[str, str]:
         return {"Retry-After": str(self.config.retry_after_s)}
 
-    @staticmethod
-    def _record(vs: VariantSet, variant: Variant | None, status: int, seconds: float) -> None:
+    def _record(self, vs: VariantSet, variant: Variant | None, status: int, seconds: float) -> None:
         role, version = (variant.role, variant.version) if variant else ("none", "none")
-        vs.metrics.requests.labels(vs.model_name, role, version, str(status)).inc()
+        key = (vs.model_name, role, version, status)
+        children = self._metric_children.get(key)
+        if children is None:  # prometheus_client's labels() costs a lock and a lookup: once per key
+            m = vs.metrics
+            children = self._metric_children[key] = (m.requests.labels(vs.model_name, role, version, str(status)),
+                                                      m.latency.labels(vs.model_name, role, version))
+        children[0].inc()
         if status == 200:
-            vs.metrics.latency.labels(vs.model_name, role, version).observe(seconds)
+            children[1].observe(seconds)

@@ -45,6 +45,23 @@ class _Answer(Exception):
         self.status, self.message, self.headers, self.close = status, message, headers or {}, close
 
 
+class Headers:
+    """A request's headers by lower-case name, decoded only when read (most never are)."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw = dict(raw)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The header's value (the last one when repeated)."""
+        value = self._raw.get(name.encode("latin-1"))
+        return value.decode("latin-1") if value is not None else default
+
+    def __contains__(self, name: str) -> bool:
+        return name.encode("latin-1") in self._raw
+
+
 def _json(obj: Any) -> bytes:
     return orjson.dumps(obj)
 
@@ -103,7 +120,7 @@ class RestApp:
                     return
         if scope["type"] != "http":
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = Headers(scope["headers"])
         method = scope["method"]
         try:
             await self._dispatch(scope, receive, send, method, headers)
@@ -130,36 +147,48 @@ class RestApp:
         await send({"type": "http.response.start", "status": status, "headers": h})
         await send({"type": "http.response.body", "body": body})
 
-    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+    async def _read_body(self, receive: Receive, headers: Headers) -> bytes:
         limit = self.config.max_body_bytes
         length = headers.get("content-length")
         if length is not None and int(length) > limit:  # httptools has checked it is a number
             raise _Answer(413, f"body of {length} bytes is over the limit of {limit}", close=True)
         chunks, got = [], 0
+        task = asyncio.current_task()
+        expired: list[bool] = []
+
+        def expire() -> None:
+            expired.append(True)
+            task.cancel()  # type: ignore[union-attr]
+
+        deadline = asyncio.get_running_loop().call_later(self.config.body_timeout_s, expire)
         try:
-            async with asyncio.timeout(self.config.body_timeout_s):
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        raise _Answer(400, "client went away", close=True)
-                    chunk = message.get("body", b"")
-                    got += len(chunk)
-                    if got > limit:
-                        raise _Answer(413, f"body is over the limit of {limit} bytes", close=True)
-                    chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        break
-        except TimeoutError:
-            raise _Answer(408, f"body not received within {self.config.body_timeout_s:g} s", close=True) from None
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise _Answer(400, "client went away", close=True)
+                chunk = message.get("body", b"")
+                got += len(chunk)
+                if got > limit:
+                    raise _Answer(413, f"body is over the limit of {limit} bytes", close=True)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        except asyncio.CancelledError:
+            if expired:
+                task.uncancel()  # type: ignore[union-attr]
+                raise _Answer(408, f"body not received within {self.config.body_timeout_s:g} s", close=True) from None
+            raise
+        finally:
+            deadline.cancel()
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        encoding = headers.get("content-encoding", "").strip().lower()
+        encoding = (headers.get("content-encoding") or "").strip().lower()
         if encoding and encoding != "identity":
             body = _decompress(body, encoding, limit)
         return body
 
     # -- dispatch ----------------------------------------------------------------------------------
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, method: str, headers: dict[str, str]) -> None:
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, method: str, headers: Headers) -> None:
         path = scope["path"].rstrip("/") or "/"
         if method not in ("GET", "HEAD", "POST"):
             unread = "content-length" in headers or "transfer-encoding" in headers
@@ -179,7 +208,7 @@ class RestApp:
             return await self._v2(send, verb, parts[1:], body, headers)
         raise _Answer(404, f"no endpoint {verb} {path}")
 
-    async def _v2(self, send: Send, method: str, parts: list[str], body: bytes, headers: dict[str, str]) -> None:
+    async def _v2(self, send: Send, method: str, parts: list[str], body: bytes, headers: Headers) -> None:
         plane = self.plane
         if parts == [] and method == "GET":
             return await self._reply(send, 200, _json(plane.server_metadata()))
@@ -207,7 +236,7 @@ class RestApp:
 
     # -- inference ---------------------------------------------------------------------------------
 
-    async def _infer(self, send: Send, name: str, version: str | None, body: bytes, headers: dict[str, str]) -> None:
+    async def _infer(self, send: Send, name: str, version: str | None, body: bytes, headers: Headers) -> None:
         self.plane.model(name)
         raw = None
         try:
@@ -241,7 +270,7 @@ class RestApp:
             extra[BINARY_HEADER] = str(len(head))
             head = b"".join([head, *chunks])
             content_type = "application/octet-stream"
-        payload, encoding = _compress(head, headers.get("accept-encoding", ""))
+        payload, encoding = _compress(head, headers.get("accept-encoding") or "")
         if encoding:
             extra["content-encoding"] = encoding
         await self._reply(send, 200, payload, content_type, headers=extra)
