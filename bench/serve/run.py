@@ -1,7 +1,10 @@
 """bench/serve: the serving runtime under load, side by side with an earlier runtime, in one run.
 
     PYTHONPATH=toolkit .venv/bin/python bench/serve/run.py --package <release package folder> \\
-        [--baseline-ref 1bc9277] [--seconds 10] [--concurrency 32] [--rows 1]
+        [--baseline-ref 1bc9277|none] [--protocols json,binary,grpc] [--seconds 10] [--concurrency 32] [--rows 1]
+
+On a GPU host with a TensorRT package (scripts/gpu/serve-bench.sh): ``--rows 8 --protocols binary,grpc
+--baseline-ref none --trtexec --loadgen <prebuilt>``.
 
 For each runtime it starts ``python -m modelship_toolkit.serve`` on loopback with the package as
 stable and drives it with bench/serve/loadgen (Go, built here, one OS thread so the other core is
@@ -10,8 +13,9 @@ the server's), sending ready-made requests of ``--rows`` samples from the model'
 - JSON, closed loop (every connection sends as soon as it has its answer): the most it serves;
 - JSON, open loop at half that rate: p50/p99 latency under a steady load;
 - binary tensor data over HTTP, and gRPC (``raw_input_contents``), closed loop;
-- batch 1 (``--max-batch-size 1``) and with a shadow that sees every request;
-- and the model's raw throughput in a tight loop (no server) at several batch sizes.
+- batch-1 serving (one-sample requests, ``--max-batch-size 1``) and a shadow that sees every request;
+- and the model's raw throughput in a tight loop (no server) at several batch sizes, and with
+  ``--trtexec`` what trtexec measures for the package's engine at the served batch size and at 1.
 
 The baseline runtime is the toolkit at ``--baseline-ref`` (git archive into a temporary folder),
 JSON only when it speaks nothing else. Writes bench/results/serve-<device>-<host>.json and prints a
@@ -86,6 +90,8 @@ class Requests:
     """The request files the load generator sends: one per protocol."""
 
     def __init__(self, out_dir: Path, model: str, input_name: str, datatype: str, x: np.ndarray) -> None:
+        out_dir = out_dir / f"rows-{x.shape[0]}"
+        out_dir.mkdir()
         path = f"/v2/models/{model}/infer"
         tensor = {"name": input_name, "shape": list(x.shape), "datatype": datatype}
         self.json = out_dir / "request.json.http"
@@ -101,6 +107,10 @@ class Requests:
         self.grpc = out_dir / "request.pb"
         self.grpc.write_bytes(req.SerializeToString())
         self.sizes = {"json": len(body), "binary": len(head) + x.nbytes, "grpc": len(self.grpc.read_bytes())}
+
+    def file(self, protocol: str) -> Path:
+        """The request file of a protocol."""
+        return {"json": self.json, "binary": self.binary, "grpc": self.grpc}[protocol]
 
 
 def _http(path: str, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> bytes:
@@ -127,6 +137,9 @@ def main() -> None:
     p.add_argument("--max-batch", type=int, default=32)
     p.add_argument("--window-ms", type=float, default=2.0)
     p.add_argument("--data", type=Path, help="an .npz with the model's input under 'x' (default: the package's examples data, else random)")
+    p.add_argument("--protocols", default="json,binary,grpc", help="what the current runtime is driven with (the first also for batch 1 and the shadow)")
+    p.add_argument("--loadgen", type=Path, help="a prebuilt bench/serve/loadgen binary (default: go build it)")
+    p.add_argument("--trtexec", action="store_true", help="also measure the package's TensorRT engine with trtexec")
     p.add_argument("--out", type=Path)
     a = p.parse_args()
 
@@ -158,33 +171,35 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
     x = _sample(a, pkg)
     spec = pkg.spec.inputs[0]
     requests = Requests(work, pkg.name, spec.name, spec.datatype, x)
-    loadgen = build_loadgen(work)
+    single = Requests(work, pkg.name, spec.name, spec.datatype, x[:1]) if a.rows > 1 else requests
+    loadgen = a.loadgen or build_loadgen(work)
     current = ROOT / "toolkit"
-    baseline = baseline_toolkit(a.baseline_ref, work)
+    protocols = a.protocols.split(",")
     tuning = ["--max-batch-size", str(a.max_batch), "--batch-window-ms", str(a.window_ms)]
     kw = {"seconds": a.seconds, "concurrency": a.concurrency}
     results: dict[str, Any] = {}
 
-    def measure(label: str, toolkit: Path, args: list[str], protocols: list[str], grpc: bool = False) -> None:
+    def measure(label: str, toolkit: Path, args: list[str], protocols: list[str], grpc: bool = False, reqs: Requests = requests) -> None:
         rt = Runtime(toolkit, a.package, *args, grpc=grpc)
         try:
             for proto in protocols:
-                request = {"json": requests.json, "binary": requests.binary, "grpc": requests.grpc}[proto]
+                request = reqs.file(proto)
                 port = rt.grpc_port if proto == "grpc" else rt.port
                 load(loadgen, port, request, seconds=2, concurrency=a.concurrency, grpc=proto == "grpc")  # warm-up
                 r = results[f"{label}/{proto}"] = load(loadgen, port, request, grpc=proto == "grpc", **kw)
                 print(f"{label:10s} {proto:6s} {r['throughputPerSec']:9.0f} req/s  p50 {r['p50Ms']:.2f} ms  p99 {r['p99Ms']:.2f} ms  errors {r['errors']}", flush=True)
-                if proto == "json":
+                if proto == protocols[0]:
                     half = r["throughputPerSec"] / 2
-                    h = results[f"{label}/json-half-load"] = load(loadgen, port, request, rate=half, **kw)
+                    h = results[f"{label}/{proto}-half-load"] = load(loadgen, port, request, rate=half, grpc=proto == "grpc", **kw)
                     print(f"{label:10s} {'@half':6s} {h['throughputPerSec']:9.0f} req/s  p50 {h['p50Ms']:.2f} ms  p99 {h['p99Ms']:.2f} ms  errors {h['errors']}", flush=True)
         finally:
             rt.stop()
 
-    measure("baseline", baseline, tuning, ["json"])
-    measure("current", current, tuning, ["json", "binary", "grpc"], grpc=True)
-    measure("batch1", current, ["--max-batch-size", "1", "--batch-window-ms", "0"], ["json"])
-    measure("shadow", current, [*tuning, "--shadow-package", str(a.package)], ["json"])
+    if a.baseline_ref != "none":
+        measure("baseline", baseline_toolkit(a.baseline_ref, work), tuning, ["json"])
+    measure("current", current, tuning, protocols, grpc="grpc" in protocols)
+    measure("batch1", current, ["--max-batch-size", "1", "--batch-window-ms", "0"], protocols[:1], grpc=protocols[0] == "grpc", reqs=single)
+    measure("shadow", current, [*tuning, "--shadow-package", str(a.package)], protocols[:1], grpc=protocols[0] == "grpc")
 
     backend = load_backend(pkg).backend
     try:
@@ -192,7 +207,10 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
     finally:
         backend.close()
     print(f"raw      {raw['bestPerSec']:9.0f} samples/s at batch {raw['bestBatch']} (tight loop, no server)")
-    cur, shadow = results["current/json"]["throughputPerSec"], results["shadow/json"]["throughputPerSec"]
+    trtexec = trtexec_throughput(pkg, spec.name, [a.max_batch, 1]) if a.trtexec else None
+    first = protocols[0]
+    cur, shadow = results[f"current/{first}"]["throughputPerSec"], results[f"shadow/{first}"]["throughputPerSec"]
+    best = max(results[f"current/{p}"]["throughputPerSec"] for p in protocols) * a.rows
     device = getattr(backend, "device", "cpu").split(":")[0]
     return {
         "bench": "serve",
@@ -206,28 +224,53 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
         "requestBytes": requests.sizes,
         "runs": results,
         "raw": raw,
+        "trtexec": trtexec,
         "shadowCostMicrosecondsPerRequest": 1e6 / shadow - 1e6 / cur,
         "ratios": {
-            "currentOverBaseline": cur / results["baseline/json"]["throughputPerSec"],
-            "currentOverBatch1": cur / results["batch1/json"]["throughputPerSec"],
-            "currentSamplesOverRaw": cur * a.rows / raw["bestPerSec"],
+            **({"currentOverBaseline": cur / results["baseline/json"]["throughputPerSec"]} if "baseline/json" in results else {}),
+            "servedSamplesOverBatch1Serving": best / results[f"batch1/{first}"]["throughputPerSec"],
+            "servedSamplesOverRaw": best / raw["bestPerSec"],
+            **({"servedSamplesOverTrtexec": best / trtexec[str(a.max_batch)]} if trtexec else {}),
             "shadowOverCurrent": shadow / cur,
         },
     }
 
 
+def trtexec_throughput(pkg: Any, input_name: str, batches: list[int]) -> dict[str, float]:
+    """Samples/s that trtexec measures for the package's engine at each batch size (its
+    ``Throughput: N qps`` times the batch), at the opt size of the other dims."""
+    import re
+
+    spec = pkg.spec.inputs[0]
+    out: dict[str, float] = {}
+    for b in batches:
+        shape = "x".join(str(n) for n in [b, *spec.opt_shape()[1:]])
+        log = subprocess.run(["trtexec", f"--loadEngine={pkg.engine_path}", f"--shapes={input_name}:{shape}", "--duration=10", "--warmUp=2000"],
+                             capture_output=True, text=True, check=True).stdout
+        m = re.search(r"Throughput: ([0-9.]+) qps", log)
+        if not m:
+            raise RuntimeError(f"trtexec printed no throughput for batch {b}: {log[-500:]}")
+        out[str(b)] = float(m.group(1)) * b
+        print(f"trtexec  {out[str(b)]:9.0f} samples/s at batch {b}", flush=True)
+    return out
+
+
 def table(r: dict[str, Any]) -> str:
     """The report as a Markdown table (the README's)."""
-    lines = ["| runtime | protocol | req/s (closed loop) | p50 / p99 ms | at half load: p50 / p99 ms |", "|---|---|---|---|---|"]
+    lines = [f"{r['rowsPerRequest']} sample(s) per request (batch 1: one), {r['concurrency']} connections, {r['device']}",
+             "| runtime | protocol | req/s (closed loop) | p50 / p99 ms | at half load: p50 / p99 ms |", "|---|---|---|---|---|"]
     for key, run in r["runs"].items():
         label, proto = key.split("/")
-        if proto == "json-half-load":
+        if proto.endswith("-half-load"):
             continue
-        half = r["runs"].get(f"{label}/json-half-load")
-        at_half = f"{half['p50Ms']:.2f} / {half['p99Ms']:.2f}" if half and proto == "json" else ""
+        half = r["runs"].get(f"{label}/{proto}-half-load")
+        at_half = f"{half['p50Ms']:.2f} / {half['p99Ms']:.2f}" if half else ""
         lines.append(f"| {label} | {proto} | {run['throughputPerSec']:,.0f} | {run['p50Ms']:.2f} / {run['p99Ms']:.2f} | {at_half} |")
     lines.append(f"\nraw engine: {r['raw']['bestPerSec']:,.0f} samples/s at batch {r['raw']['bestBatch']}; "
-                 f"shadow copy: {r['shadowCostMicrosecondsPerRequest']:.1f} µs per request")
+                 f"shadow copy: {r['shadowCostMicrosecondsPerRequest']:.1f} µs per request; ratios: "
+                 + ", ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items()))
+    if r.get("trtexec"):
+        lines.append("trtexec: " + ", ".join(f"{v:,.0f} samples/s at batch {k}" for k, v in r["trtexec"].items()))
     return "\n".join(lines)
 
 

@@ -19,6 +19,8 @@
  *
  *   node --import tsx scripts/gpu/h200-releases.ts [--home DIR] [--out DIR] [--quick | --any-model all|NAME,...]
  *
+ * --resnet runs only the ResNet-class example (what scripts/gpu/serve-bench.sh serves).
+ *
  * --any-model runs only the examples of the kinds users bring (all: gratings-mobilenet,
  * text-transformer, two-head-regression, warp-cnn), each with a TensorRT fp16 + int8 target added.
  *
@@ -42,7 +44,9 @@ import type { ReleaseStatus } from '../../lib/release.ts';
 import { findTemporalBinary } from '../../workers/temporal-binary.ts';
 import { packageSummary, type PackageSummary } from './package-summary.ts';
 
-const { values } = parseArgs({ options: { home: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' }, 'any-model': { type: 'string' } } });
+const { values } = parseArgs({ options: { home: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' }, 'any-model': { type: 'string' }, resnet: { type: 'boolean' } } });
+// --resnet: only the ResNet-class example (TensorRT fp16 and int8), e.g. for the serving benchmark.
+const resnetOnly = Boolean(values.resnet);
 // --quick: only the rollout story and the re-release, with a TensorRT fp16 target (a short GPU lease).
 const quick = Boolean(values.quick);
 // --any-model all|a,b: only the examples of the kinds users bring, each released to TensorRT fp16 and int8.
@@ -116,6 +120,10 @@ try {
     await anyModel();
     throw new Done();
   }
+  if (resnetOnly) {
+    phases.push(await resnetPhase());
+    throw new Done();
+  }
 
   phases.push(
     await phase('demo', async (r) => {
@@ -187,6 +195,27 @@ async function anyModel(): Promise<void> {
   }
 }
 
+/** The ResNet-class example (ResNet-18 at 224 px), trained here and released to TensorRT fp16 and int8. */
+async function resnetPhase(): Promise<PhaseResult> {
+  return await phase('resnet', async (r) => {
+    const repo = join(home, 'repos', 'shapes-resnet');
+    if (!existsSync(join(repo, '.git'))) {
+      await rm(repo, { recursive: true, force: true });
+      await cp(join(PROJECT_ROOT, 'examples', 'shapes-resnet'), repo, { recursive: true, filter: (src) => !/[\\/](artifacts|data|__pycache__)([\\/]|$)/.test(src) });
+      await git(repo, 'init', '--quiet', '--initial-branch=main');
+    }
+    if (!(await git(repo, 'tag', '--list', 'v1.0.0')).trim()) {
+      const train = await execa(defaultToolkitConfig('').python, ['train.py'], { cwd: repo, all: true });
+      await writeFile(join(out, 'resnet-train.log'), train.all);
+      say(train.all.split('\n').at(-1) ?? '');
+      await git(repo, 'add', '-A');
+      await git(repo, 'commit', '--quiet', '-m', 'train v1.0.0');
+      await git(repo, 'tag', 'v1.0.0');
+    }
+    r.releases.push(await describe(await releaseAndApprove(client, repo, 'v1.0.0', { rollout: false })));
+  });
+}
+
 /** The phases beyond the rollout story: the ladder, the ResNet-class model, the refused QDQ form. */
 async function fullOnly(): Promise<void> {
   phases.push(
@@ -210,25 +239,7 @@ async function fullOnly(): Promise<void> {
     }),
   );
 
-  phases.push(
-    await phase('resnet', async (r) => {
-      const repo = join(home, 'repos', 'shapes-resnet');
-      if (!existsSync(join(repo, '.git'))) {
-        await rm(repo, { recursive: true, force: true });
-        await cp(join(PROJECT_ROOT, 'examples', 'shapes-resnet'), repo, { recursive: true, filter: (src) => !/[\\/](artifacts|data|__pycache__)([\\/]|$)/.test(src) });
-        await git(repo, 'init', '--quiet', '--initial-branch=main');
-      }
-      if (!(await git(repo, 'tag', '--list', 'v1.0.0')).trim()) {
-        const train = await execa(defaultToolkitConfig('').python, ['train.py'], { cwd: repo, all: true });
-        await writeFile(join(out, 'resnet-train.log'), train.all);
-        say(train.all.split('\n').at(-1) ?? '');
-        await git(repo, 'add', '-A');
-        await git(repo, 'commit', '--quiet', '-m', 'train v1.0.0');
-        await git(repo, 'tag', 'v1.0.0');
-      }
-      r.releases.push(await describe(await releaseAndApprove(client, repo, 'v1.0.0', { rollout: false })));
-    }),
-  );
+  phases.push(await resnetPhase());
 
   phases.push(
     await phase('refused-qdq', async (r) => {

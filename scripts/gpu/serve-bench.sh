@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The serving benchmark on the GPU machine (bench/serve/run.py with TensorRT), from the project's
+# root, once the device kit has unpacked with --stack (../shared/device-kit):
+#
+#   bash scripts/gpu/serve-bench.sh deps WHEELS_DIR   # the runtime's PyPI wheels (cp312), carried in
+#   bash scripts/gpu/h200-releases.sh start /tmp/modelship-gpu --resnet   # then `wait` until done
+#   bash scripts/gpu/serve-bench.sh run LOADGEN OUT   # serves the ResNet's fp16 package under load
+#
+# The GPU machine has no network: the wheels (uvicorn, uvloop, httptools, orjson, grpcio, protobuf
+# for its Python 3.12) and a prebuilt bench/serve/loadgen come from here.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+HOME_DIR=${MODELSHIP_GPU_HOME:-/tmp/modelship-gpu}
+case "${1:-}" in
+  deps)
+    # Wheels are zip files: unpacked into the user site-packages (no pip, no network needed).
+    site=$(python3 -c 'import site; print(site.getusersitepackages())') && mkdir -p "$site" || exit 1
+    for w in "${2:?deps WHEELS_DIR}"/*.whl; do python3 -m zipfile -e "$w" "$site" || exit 1; done
+    python3 -c 'import uvicorn, uvloop, httptools, grpc, orjson, google.protobuf; print("serve deps ok")'
+    ;;
+  run)
+    loadgen=${2:?run LOADGEN OUT}; out=${3:?run LOADGEN OUT}
+    source .device/kit/env.sh >/dev/null || exit 1
+    pkg=$(dirname "$(find "$HOME_DIR" -path '*shapes-resnet*' -path '*fp16*' -name metadata.json | grep -v '/artifacts/' | head -1)")
+    [ -f "$pkg/metadata.json" ] || { echo "no shapes-resnet fp16 package under $HOME_DIR"; exit 1; }
+    echo "package: $pkg"
+    PYTHONPATH=toolkit python3 bench/serve/run.py --package "$pkg" --rows 8 --concurrency 32 --max-batch 64 --window-ms 2 \
+      --protocols binary,grpc --baseline-ref none --trtexec --loadgen "$loadgen" --seconds 10 --out "$out/serve-tensorrt-h200.json"
+    ;;
+  *) echo "usage: $0 deps WHEELS_DIR | run LOADGEN OUT" >&2; exit 2 ;;
+esac
