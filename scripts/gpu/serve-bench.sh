@@ -13,8 +13,10 @@ cd "$(dirname "$0")/../.."
 HOME_DIR=${MODELSHIP_GPU_HOME:-/tmp/modelship-gpu}
 case "${1:-}" in
   deps)
-    # Wheels are zip files: unpacked into the user site-packages (no pip, no network needed).
-    site=$(python3 -c 'import site; print(site.getusersitepackages())') && mkdir -p "$site" || exit 1
+    # Wheels are zip files: unpacked beside the kit's Python modules, which every Python process
+    # there sees through a .pth file (env.sh), whatever PYTHONPATH it is started with.
+    source .device/kit/env.sh >/dev/null || exit 1
+    site=/opt/modelship-device/python
     for w in "${2:?deps WHEELS_DIR}"/*.whl; do python3 -m zipfile -e "$w" "$site" || exit 1; done
     python3 -c 'import uvicorn, uvloop, httptools, grpc, orjson, google.protobuf; print("serve deps ok")'
     ;;
