@@ -211,7 +211,7 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
     first = protocols[0]
     cur, shadow = results[f"current/{first}"]["throughputPerSec"], results[f"shadow/{first}"]["throughputPerSec"]
     best = max(results[f"current/{p}"]["throughputPerSec"] for p in protocols) * a.rows
-    device = getattr(backend, "device", "cpu").split(":")[0]
+    device = "gpu" if pkg.backend == "tensorrt" or str(getattr(backend, "device", "cpu")).startswith("cuda") else "cpu"
     return {
         "bench": "serve",
         "date": dt.date.today().isoformat(),
