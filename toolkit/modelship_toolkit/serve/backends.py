@@ -100,11 +100,6 @@ class TensorRTBackend:
         self._runner = TensorRTRunner(str(path))
         self._spec = spec
 
-    def staging(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
-        """A pinned host array the batcher stacks a batch's input into (see TensorRTRunner.staging)."""
-        stage = getattr(self._runner, "staging", None)
-        return stage(name, shape, dtype) if callable(stage) else None
-
     def run(self, inputs: Mapping[str, np.ndarray]) -> Arrays:
         run_numpy = getattr(self._runner, "infer_numpy", None)
         out = run_numpy(dict(inputs)) if callable(run_numpy) else self._runner.infer(dict(inputs))

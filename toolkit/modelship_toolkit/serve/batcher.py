@@ -76,8 +76,6 @@ class DynamicBatcher:
         max_queue: most queued requests; beyond it :meth:`submit` raises :class:`QueueFull`.
         batchable: False when the model has no dynamic batch dim (each request runs alone).
         on_batch: called after each batch with (rows, seconds) for metrics.
-        staging: optional ``(input name, shape, dtype) -> array``: where to stack a batch's input
-            (a backend's pinned host buffer), so the stacking is the only host copy.
         name: thread name.
     """
 
@@ -90,11 +88,9 @@ class DynamicBatcher:
         max_queue: int = 256,
         batchable: bool = True,
         on_batch: Callable[[int, float], None] | None = None,
-        staging: Callable[[str, tuple, Any], np.ndarray | None] | None = None,
         name: str = "batcher",
     ) -> None:
         self._run = run_batch
-        self._staging = staging
         self.max_batch_size = max(1, max_batch_size)
         self.window_s = max(0.0, window_s)
         self.max_queue = max(1, max_queue)
@@ -214,7 +210,7 @@ class DynamicBatcher:
             if len(items) == 1:
                 stacked = items[0].inputs
             else:
-                stacked = {name: self._stack(name, [it.inputs[name] for it in items]) for name in items[0].inputs}
+                stacked = {name: np.concatenate([it.inputs[name] for it in items], axis=0) for name in items[0].inputs}
             outputs = self._run(stacked)
             for name, arr in outputs.items():
                 if len(items) > 1 and (arr.ndim == 0 or arr.shape[0] != rows):
@@ -233,14 +229,6 @@ class DynamicBatcher:
             results.append({k: v[off:off + it.rows] for k, v in outputs.items()} if len(items) > 1 else outputs)
             off += it.rows
         self._resolve(items, results, failed=False)
-
-    def _stack(self, name: str, parts: list[np.ndarray]) -> np.ndarray:
-        """The parts stacked on axis 0, into the backend's staging array when it has one."""
-        out = None
-        if self._staging is not None:
-            shape = (sum(p.shape[0] for p in parts), *parts[0].shape[1:])
-            out = self._staging(name, shape, parts[0].dtype)
-        return np.concatenate(parts, axis=0, out=out)
 
     @staticmethod
     def _resolve(items: list[_Item], results: list, *, failed: bool) -> None:

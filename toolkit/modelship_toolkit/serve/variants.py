@@ -62,7 +62,6 @@ class Variant:
             max_queue=config.max_queue,
             batchable=self.spec.batchable,
             on_batch=self._on_batch,
-            staging=getattr(self.backend, "staging", None),
             name=f"batcher-{role}-{pkg.version}",
         )
 

@@ -71,10 +71,7 @@ class TensorRTRunner:
         engine_path: the serialized engine (``--saveEngine`` output).
         device: CUDA device to run on; default the current one.
 
-    ``infer`` is serialized by a lock: one context runs one inference at a time, on the runner's
-    own CUDA stream. Host inputs travel through page-locked (pinned) buffers the runner keeps per
-    input; a caller that fills :meth:`staging` arrays itself (the serving batcher stacks a batch
-    straight into them) saves the host copy too.
+    ``infer`` is serialized by a lock: one context runs one inference at a time.
     """
 
     def __init__(self, engine_path: str | Path, *, device: torch.device | int | str | None = None) -> None:
@@ -111,29 +108,6 @@ class TensorRTRunner:
                 )
             )
         self._lock = threading.Lock()
-        self._stream = torch.cuda.Stream(self.device)
-        self._pinned: dict[str, torch.Tensor] = {}
-
-    def staging(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-        """A page-locked host array of ``shape``/``dtype`` for input ``name``: what is written there
-        is copied to the GPU asynchronously at full bus speed by the next :meth:`infer` given it.
-        Valid until the next ``staging`` call for the same input."""
-        dtype = np.dtype(dtype)
-        nbytes = int(np.prod(shape)) * dtype.itemsize
-        buf = self._pinned.get(name)
-        if buf is None or buf.numel() < nbytes:
-            buf = self._pinned[name] = torch.empty(max(nbytes, 1), dtype=torch.uint8, pin_memory=True)
-        return buf[:nbytes].numpy().view(dtype).reshape(shape)
-
-    def _host_tensor(self, name: str, value: np.ndarray) -> torch.Tensor:
-        """``value`` as a pinned CPU tensor: itself when it lies in the staging buffer, else copied in."""
-        buf = self._pinned.get(name)
-        staged = buf is not None and value.ctypes.data == buf.data_ptr() and value.nbytes <= buf.numel() and value.flags.c_contiguous
-        if not staged:
-            target = self.staging(name, value.shape, value.dtype)
-            np.copyto(target, value)
-            value = target
-        return torch.from_numpy(value)
 
     @property
     def input_names(self) -> list[str]:
@@ -162,17 +136,15 @@ class TensorRTRunner:
         """
         check_feed(self.input_names, inputs)
         trt_context = self.context
-        with self._lock, torch.cuda.device(self.device), torch.cuda.stream(self._stream):
-            stream = self._stream
+        with self._lock, torch.cuda.device(self.device):
+            stream = torch.cuda.current_stream(self.device)
             keep_alive: list[torch.Tensor] = []
             for info in self.tensors:
                 if not info.is_input:
                     continue
                 value = inputs[info.name]
-                t = self._host_tensor(info.name, value) if isinstance(value, np.ndarray) else value
-                # From pinned memory the copy is asynchronous on the runner's stream; the cast, if
-                # any, runs on the GPU.
-                t = t.to(device=self.device, non_blocking=True).to(dtype=info.dtype).contiguous()
+                t = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value
+                t = t.to(device=self.device, dtype=info.dtype, non_blocking=False).contiguous()
                 if not trt_context.set_input_shape(info.name, tuple(t.shape)):
                     raise ValueError(
                         f"input {info.name!r} shape {tuple(t.shape)} is outside the engine's optimization profile "
