@@ -37,11 +37,13 @@ export interface DevPorts {
   temporal: number;
   ui: number;
   runtime: number;
+  /** The runtime's gRPC port (Open Inference Protocol); none when absent. */
+  runtimeGrpc?: number;
   prometheus: number;
 }
 
 /** The ports `modelship dev` uses. */
-export const DEFAULT_PORTS: DevPorts = { temporal: 7233, ui: 8233, runtime: 8100, prometheus: 9090 };
+export const DEFAULT_PORTS: DevPorts = { temporal: 7233, ui: 8233, runtime: 8100, runtimeGrpc: 8101, prometheus: 9090 };
 
 /** What else the stack runs. */
 export interface DevStackOptions {
@@ -63,7 +65,7 @@ export async function startDevStack(
       server = await startDevServer({ home, port: ports.temporal, uiPort: ports.ui });
       started.push(server);
     }
-    const runtime = await startServingRuntime({ home, port: ports.runtime });
+    const runtime = await startServingRuntime({ home, port: ports.runtime, grpcPort: ports.runtimeGrpc });
     started.push(runtime);
     let prometheus: RunningPrometheus | undefined;
     try {
@@ -111,12 +113,12 @@ export async function startDevStack(
 export function registerDevCommand(program: Command): void {
   program
     .command('dev')
-    .description('run the local stack: Temporal dev server (UI :8233), serving runtime (:8100), Prometheus (:9090), control + cpu workers')
+    .description('run the local stack: Temporal dev server (UI :8233), serving runtime (HTTP :8100, gRPC :8101), Prometheus (:9090), control + cpu workers')
     .option('--gpu', 'also run a GPU worker (TensorRT steps) in the stack')
     .action(async (opts: { gpu?: boolean }) => {
       const stack = await startDevStack(undefined, DEFAULT_PORTS, { gpu: Boolean(opts.gpu) });
       if (stack.gpu) console.log(`GPU worker ${stack.gpu.description}`);
-      console.log(`Temporal ${stack.address}, UI ${stack.uiUrl}; runtime ${stack.runtime.url}; metrics: ${stack.metricsSource}. Ctrl-C stops everything.`);
+      console.log(`Temporal ${stack.address}, UI ${stack.uiUrl}; runtime ${stack.runtime.url}${stack.runtime.grpcAddress ? ` (gRPC ${stack.runtime.grpcAddress})` : ''}; metrics: ${stack.metricsSource}. Ctrl-C stops everything.`);
       const stop = () => void stack.stop();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -15,12 +15,17 @@ import { defaultToolkitConfig } from '../activities/toolkit.ts';
 /** A runtime this process started. */
 export interface ServingRuntime {
   url: string;
+  /** `host:port` of its Open Inference Protocol gRPC endpoint, when it serves one. */
+  grpcAddress?: string;
   tokenFile: string;
   stop(): Promise<void>;
 }
 
-/** Starts the runtime (serving nothing until the rollout loads a package) and waits until it answers. */
-export async function startServingRuntime({ home, port = 8100, model }: { home: string; port?: number; model?: string }): Promise<ServingRuntime> {
+/**
+ * Starts the runtime (serving nothing until the rollout loads a package) and waits until it
+ * answers. `grpcPort` also serves the Open Inference Protocol over gRPC there.
+ */
+export async function startServingRuntime({ home, port = 8100, grpcPort, model }: { home: string; port?: number; grpcPort?: number; model?: string }): Promise<ServingRuntime> {
   const dir = join(home, 'runtime');
   await mkdir(dir, { recursive: true });
   const tokenFile = join(dir, 'admin.token');
@@ -30,7 +35,16 @@ export async function startServingRuntime({ home, port = 8100, model }: { home: 
   const log = { file: join(dir, 'serve.log'), append: true } as const;
   const child = execa(
     toolkit.python,
-    ['-m', 'modelship_toolkit.serve', '--port', String(port), '--admin-token-file', tokenFile, ...(model ? ['--model-name', model] : [])],
+    [
+      '-m',
+      'modelship_toolkit.serve',
+      '--port',
+      String(port),
+      ...(grpcPort !== undefined ? ['--grpc-port', String(grpcPort)] : []),
+      '--admin-token-file',
+      tokenFile,
+      ...(model ? ['--model-name', model] : []),
+    ],
     // The PyTorch fallback runs the package's model code here: no credentials in its environment.
     { env: modelProcessEnv({ PYTHONPATH: toolkit.toolkitDir }), extendEnv: false, stdout: log, stderr: log, reject: false, cleanup: true },
   );
@@ -48,6 +62,7 @@ export async function startServingRuntime({ home, port = 8100, model }: { home: 
   }
   return {
     url,
+    ...(grpcPort !== undefined ? { grpcAddress: `127.0.0.1:${grpcPort}` } : {}),
     tokenFile,
     async stop() {
       child.kill('SIGTERM');

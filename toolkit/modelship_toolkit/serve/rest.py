@@ -245,7 +245,7 @@ class RestApp:
                 n = int(json_length) if json_length.isdigit() else -1
                 if not 0 <= n <= len(body):
                     raise RequestError(f"{BINARY_HEADER}: expected the JSON part's length (0 .. {len(body)}), got {json_length[:40]!r}")
-                obj = parse_json(memoryview(body)[:n])
+                obj = parse_json(body[:n])
                 raw = split_binary(obj, memoryview(body)[n:])
             else:
                 obj = parse_json(body)
