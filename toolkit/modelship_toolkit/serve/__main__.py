@@ -75,7 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    server.start_background()
+    try:
+        server.start_background()
+    except OSError as e:
+        server.app.fleet.close()
+        print(f"error: cannot listen for gRPC on {a.host}:{a.grpc_port}: {e}", file=sys.stderr)
+        return 2
     print(json.dumps({"event": "listening", "host": a.host, "port": server.port, "grpcPort": server.grpc_port, "models": server.app.fleet.names()}), flush=True)
     stop.wait()
     server.stop()

@@ -184,7 +184,8 @@ class TorchBackend:
 
     def run(self, inputs: Mapping[str, np.ndarray]) -> Arrays:
         torch = self._torch
-        args = [torch.from_numpy(np.ascontiguousarray(inputs[t.name])).to(self.device) for t in self._spec.inputs]
+        # A read-only input (binary data straight from the request) is copied: torch tensors are writable.
+        args = [torch.from_numpy(np.require(inputs[t.name], requirements=["C", "W"])).to(self.device) for t in self._spec.inputs]
         with torch.inference_mode():
             out = self._model(*args)
         values = list(out.values()) if isinstance(out, Mapping) else list(out) if isinstance(out, (list, tuple)) else [out]

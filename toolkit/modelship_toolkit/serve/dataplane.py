@@ -7,8 +7,10 @@ An inference is two halves so that a front end can wait its own way (a thread bl
 future, the event loop awaits it)::
 
     pending = plane.begin(model, version, request_obj, raw=..., header_label=...)
-    outputs = pending.future.result(timeout)        # or: await asyncio.wrap_future(...)
+    outputs = pending.future.result(timeout)        # a thread; on the event loop: on_loop=True, await
     answer = plane.finish(pending, outputs)         # or: plane.fail(pending, error)
+
+:meth:`DataPlane.infer` (a thread) and :meth:`DataPlane.infer_async` (the event loop) do all three.
 """
 from __future__ import annotations
 
@@ -65,6 +67,12 @@ class InferAnswer:
     spec: ModelSpec
     request: InferRequest
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _expire(fut: asyncio.Future) -> None:
+    """A request's deadline: its batch has not answered (the batcher skips it if not started)."""
+    if not fut.done():
+        fut.set_exception(TimeoutError())
 
 
 class DataPlane:
@@ -206,6 +214,20 @@ class DataPlane:
             outputs = p.future.result(timeout=p.timeout_s)
         except Exception as e:  # noqa: BLE001 - every failure becomes an answer
             raise self.fail(p, e) from None
+        return self.finish(p, outputs)
+
+    async def infer_async(self, name: str, version: str | None, obj: Mapping[str, Any], **kw: Any) -> InferAnswer:
+        """:meth:`begin`, await on the running event loop (the deadline answers 504 and drops the
+        request if its batch has not started), :meth:`finish` (for front ends on the loop)."""
+        p = self.begin(name, version, obj, on_loop=True, **kw)
+        fut = p.future
+        deadline = asyncio.get_running_loop().call_later(p.timeout_s, _expire, fut)
+        try:
+            outputs = await fut
+        except Exception as e:  # noqa: BLE001 - timeouts and engine errors become answers
+            raise self.fail(p, e) from None
+        finally:
+            deadline.cancel()
         return self.finish(p, outputs)
 
     def _retry_after(self) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """The gRPC front end: the Open Inference Protocol's ``inference.GRPCInferenceService`` (live, ready,
 metadata, infer with ``raw_input_contents`` or typed contents) over the
-:class:`~.dataplane.DataPlane`, on grpcio's threaded server.
+:class:`~.dataplane.DataPlane`, on grpcio's asyncio server, on the same event loop as the HTTP
+front end (no thread per call).
 
 The messages come from proto/inference.binpb, loaded into a descriptor pool of the runtime's own,
 so a process that also imports a client library's copy of the same protocol (tritonclient) has no
@@ -8,8 +9,8 @@ clash in protobuf's default pool.
 """
 from __future__ import annotations
 
+import inspect
 import logging
-from concurrent import futures
 from pathlib import Path
 from typing import Any, Callable
 
@@ -69,17 +70,17 @@ class InferenceServicer:
 
     def handlers(self) -> grpc.GenericRpcHandler:
         """The generic handler registering every method."""
-        def unary(fn: Callable[[Any, grpc.ServicerContext], Any], request: str, response: str) -> grpc.RpcMethodHandler:
-            def guarded(req: Any, context: grpc.ServicerContext) -> Any:
+        def unary(fn: Callable[[Any, Any], Any], request: str, response: str) -> grpc.RpcMethodHandler:
+            async def guarded(req: Any, context: grpc.aio.ServicerContext) -> Any:
                 try:
-                    return fn(req, context)
+                    result = fn(req, context)
+                    return await result if inspect.isawaitable(result) else result
                 except ServeError as e:
-                    context.abort(GRPC_CODE.get(e.status, grpc.StatusCode.INTERNAL), e.message)
+                    error: tuple[grpc.StatusCode, str] = (GRPC_CODE.get(e.status, grpc.StatusCode.INTERNAL), e.message)
                 except Exception as e:  # noqa: BLE001 - a status, never a dropped call
-                    if isinstance(e, grpc.RpcError) or type(e).__name__ == "_AbortError":
-                        raise
-                    log.exception("gRPC %s failed", fn.__name__)
-                    context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(e).__name__}: {e}")
+                    log.exception("gRPC %s failed", getattr(fn, "__name__", "call"))
+                    error = (grpc.StatusCode.INTERNAL, f"internal error: {type(e).__name__}: {e}")
+                await context.abort(*error)
             return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=self.m[f"inference.{request}"].FromString,
                                                        response_serializer=self.m[f"inference.{response}"].SerializeToString)
         methods = {
@@ -92,12 +93,12 @@ class InferenceServicer:
         }
         return grpc.method_handlers_generic_handler(SERVICE, methods)
 
-    def model_ready(self, req: Any, context: grpc.ServicerContext) -> Any:
+    def model_ready(self, req: Any, context: Any) -> Any:
         """ModelReady: the model (and version, when given) can answer."""
         _, v = self.plane.variant_for_metadata(req.name, req.version or None)
         return self._msg("ModelReadyResponse", ready=v is not None)
 
-    def model_metadata(self, req: Any, context: grpc.ServicerContext) -> Any:
+    def model_metadata(self, req: Any, context: Any) -> Any:
         """ModelMetadata: inputs and outputs of the stable (or the named version)."""
         loaded, meta = self.plane.model_metadata(req.name, req.version or None)
         if not loaded:
@@ -106,12 +107,12 @@ class InferenceServicer:
         return self._msg("ModelMetadataResponse", name=meta["name"], versions=meta["versions"], platform=meta["platform"] or "",
                          inputs=[tensor(**t) for t in meta["inputs"]], outputs=[tensor(**t) for t in meta["outputs"]])
 
-    def model_infer(self, req: Any, context: grpc.ServicerContext) -> Any:
+    async def model_infer(self, req: Any, context: Any) -> Any:
         """ModelInfer: raw or typed input contents in, raw output contents out."""
         obj, raw = self._request_obj(req)
         remaining = context.time_remaining()
-        answer = self.plane.infer(req.model_name, req.model_version or None, obj, raw=raw or None,
-                                  timeout_s=remaining if remaining is not None else None)
+        answer = await self.plane.infer_async(req.model_name, req.model_version or None, obj, raw=raw or None,
+                                              timeout_s=remaining if remaining is not None else None)
         return self._response(answer)
 
     @staticmethod
@@ -156,26 +157,37 @@ class InferenceServicer:
 
 
 class GrpcFrontEnd:
-    """grpcio's threaded server on ``host:port`` (port 0: an ephemeral one)."""
+    """grpcio's asyncio server on ``host:port`` (port 0: an ephemeral one), started on the
+    serving event loop."""
 
-    def __init__(self, plane: DataPlane, config: ServeConfig, host: str, port: int, *, workers: int = 32) -> None:
-        limit = config.max_body_bytes
-        self.server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
-            maximum_concurrent_rpcs=config.max_connections,
-            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit),
-                     ("grpc.so_reuseport", 0)],
+    def __init__(self, plane: DataPlane, config: ServeConfig, host: str, port: int) -> None:
+        self.plane, self.config = plane, config
+        self.address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self.port: int | None = None
+        self.server: grpc.aio.Server | None = None
+
+    async def start(self) -> None:
+        """Binds the port and starts serving on the running loop.
+
+        Raises:
+            OSError: the port cannot be bound.
+        """
+        limit = self.config.max_body_bytes
+        self.server = grpc.aio.server(
+            maximum_concurrent_rpcs=self.config.max_connections,
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit), ("grpc.so_reuseport", 0)],
         )
-        self.server.add_generic_rpc_handlers((InferenceServicer(plane).handlers(),))
-        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        self.port = self.server.add_insecure_port(address)
-        if self.port == 0:
-            raise OSError(f"cannot listen for gRPC on {address}")
+        self.server.add_generic_rpc_handlers((InferenceServicer(self.plane).handlers(),))
+        try:
+            port = self.server.add_insecure_port(self.address)
+        except RuntimeError as e:  # grpcio reports a port it cannot bind this way
+            raise OSError(f"cannot listen for gRPC on {self.address}: {e}") from None
+        if port == 0:
+            raise OSError(f"cannot listen for gRPC on {self.address}")
+        await self.server.start()
+        self.port = port
 
-    def start(self) -> None:
-        """Starts serving (grpcio's own threads)."""
-        self.server.start()
-
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """Stops, giving calls in flight 5 s."""
-        self.server.stop(5).wait(10)
+        if self.server is not None:
+            await self.server.stop(5)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import threading
 from typing import Any
 
 import orjson
@@ -135,8 +134,8 @@ def protocol_for(config: ServeConfig) -> type[GuardedHttpToolsProtocol]:
 
 
 class HttpFrontEnd:
-    """The uvicorn server on a background thread. The socket is bound at construction (so the
-    port, even port 0, is known and errors surface to the caller)."""
+    """The uvicorn server. Its socket is bound at construction (so the port, even port 0, is known
+    and errors surface to the caller); :meth:`serve` runs it on the current event loop."""
 
     def __init__(self, app: RestApp, config: ServeConfig, host: str, port: int) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -150,32 +149,25 @@ class HttpFrontEnd:
         self.sock.listen(1024)
         self.port = int(self.sock.getsockname()[1])
         uv_config = uvicorn.Config(
-            app, loop="uvloop", http=protocol_for(config), ws="none", lifespan="off", log_level="warning",
+            app, loop="none", http=protocol_for(config), ws="none", lifespan="off", log_level="warning",
             access_log=False, timeout_keep_alive=max(1, int(config.read_timeout_s)), server_header=False, date_header=False,
             backlog=1024, timeout_graceful_shutdown=5, proxy_headers=False,
         )
         self.server = uvicorn.Server(uv_config)
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Serves on a daemon thread; returns once it accepts connections."""
-        self._thread = threading.Thread(target=self._run, name="http", daemon=True)
-        self._thread.start()
-        while not self.server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("the HTTP server stopped during startup")
-            self._thread.join(0.01)
+    @property
+    def started(self) -> bool:
+        """True once it accepts connections."""
+        return bool(self.server.started)
 
-    def _run(self) -> None:
-        try:
-            self.server.run(sockets=[self.sock])
-        except Exception:  # noqa: BLE001 - logged; start() notices the thread ended
-            log.exception("HTTP server failed")
+    async def serve(self) -> None:
+        """Serves until :meth:`request_stop`, then lets answers in flight finish (5 s at most)."""
+        await self.server.serve(sockets=[self.sock])
 
-    def stop(self) -> None:
-        """Stops accepting, lets answers in flight finish (5 s at most)."""
+    def request_stop(self) -> None:
+        """Asks :meth:`serve` to return (from any thread)."""
         self.server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(10)
-        self.sock.close()
 
+    def close(self) -> None:
+        """Closes the listening socket."""
+        self.sock.close()

@@ -95,12 +95,6 @@ def _compress(body: bytes, accept: str) -> tuple[bytes, str | None]:
     return body, None
 
 
-def _expire(fut: asyncio.Future) -> None:
-    """The request's deadline: its batch has not answered (the batcher skips it if not started)."""
-    if not fut.done():
-        fut.set_exception(TimeoutError())
-
-
 class RestApp:
     """The ASGI application (``scope['type'] == 'http'``; lifespan is acknowledged)."""
 
@@ -251,16 +245,7 @@ class RestApp:
                 obj = parse_json(body)
         except RequestError as e:
             raise self.plane.refuse(name, e) from None
-        pending = self.plane.begin(name, version, obj, raw=raw, header_label=headers.get(LABEL_HEADER), on_loop=True)
-        fut = pending.future
-        deadline = asyncio.get_running_loop().call_later(pending.timeout_s, _expire, fut)
-        try:
-            outputs = await fut
-        except Exception as e:  # noqa: BLE001 - timeouts and engine errors become answers
-            raise self.plane.fail(pending, e) from None
-        finally:
-            deadline.cancel()
-        answer = self.plane.finish(pending, outputs)
+        answer = await self.plane.infer_async(name, version, obj, raw=raw, header_label=headers.get(LABEL_HEADER))
         req = answer.request
         head, chunks = encode_response(model=answer.model, version=answer.version, request_id=req.id, outputs=answer.outputs,
                                        spec=answer.spec, wanted=req.outputs, binary=req.binary_outputs)

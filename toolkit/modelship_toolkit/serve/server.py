@@ -1,5 +1,6 @@
 """The serving runtime as one object: the fleet of models, the data plane over it, and its front
-ends — HTTP (rest.py under uvicorn, http_server.py) and, when asked for, gRPC (grpc_server.py).
+ends — HTTP (rest.py under uvicorn, http_server.py) and, when asked for, gRPC (grpc_server.py) —
+both on one uvloop event loop in a thread of their own (the batchers have theirs).
 
     server = create_server(config, port=8100, grpc_port=8101, admin_token=...)
     server.start_background()   # both front ends accept requests once this returns
@@ -7,13 +8,19 @@ ends — HTTP (rest.py under uvicorn, http_server.py) and, when asked for, gRPC 
 """
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
+
+import uvloop
 
 from .config import ServeConfig
 from .dataplane import DataPlane
 from .fleet import Fleet
 from .http_server import HttpFrontEnd
 from .rest import RestApp
+
+log = logging.getLogger("modelship.serve")
 
 
 @dataclass
@@ -35,7 +42,8 @@ class App:
 
 
 class ModelServer:
-    """The runtime's front ends over one :class:`App`; ports are bound at construction."""
+    """The runtime's front ends over one :class:`App`. The HTTP port is bound at construction, the
+    gRPC port when serving starts."""
 
     def __init__(self, app: App, host: str, port: int, grpc_port: int | None = None) -> None:
         self.app = app
@@ -44,11 +52,9 @@ class ModelServer:
         if grpc_port is not None:
             from .grpc_server import GrpcFrontEnd  # grpcio loads only when gRPC is served
 
-            try:
-                self.grpc = GrpcFrontEnd(app.plane, app.config, host, grpc_port)
-            except BaseException:
-                self.http.stop()
-                raise
+            self.grpc = GrpcFrontEnd(app.plane, app.config, host, grpc_port)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     @property
     def port(self) -> int:
@@ -57,20 +63,46 @@ class ModelServer:
 
     @property
     def grpc_port(self) -> int | None:
-        """The gRPC port, when gRPC is served."""
+        """The gRPC port, once serving (None without gRPC)."""
         return self.grpc.port if self.grpc else None
 
     def start_background(self) -> None:
-        """Starts every front end; returns once they accept requests."""
+        """Starts the event loop thread; returns once every front end accepts requests.
+
+        Raises:
+            OSError: the gRPC port cannot be bound (or anything else that stopped serving).
+        """
+        self._thread = threading.Thread(target=self._run, name="serve-loop", daemon=True)
+        self._thread.start()
+        while not self.http.started:
+            if not self._thread.is_alive():
+                self.http.close()
+                raise self._error or RuntimeError("the serving loop stopped during startup")
+            self._thread.join(0.01)
+
+    def _run(self) -> None:
+        try:
+            uvloop.run(self._serve())
+        except BaseException as e:  # noqa: BLE001 - start_background() re-raises it
+            self._error = e
+            if self.http.started:
+                log.exception("the serving loop failed")
+
+    async def _serve(self) -> None:
         if self.grpc:
-            self.grpc.start()
-        self.http.start()
+            await self.grpc.start()
+        try:
+            await self.http.serve()
+        finally:
+            if self.grpc:
+                await self.grpc.stop()
 
     def stop(self) -> None:
-        """Stops the front ends and unloads every variant."""
-        self.http.stop()
-        if self.grpc:
-            self.grpc.stop()
+        """Stops the front ends (answers in flight get 5 s) and unloads every variant."""
+        self.http.request_stop()
+        if self._thread is not None:
+            self._thread.join(15)
+        self.http.close()
         self.app.fleet.close()
 
 
@@ -78,7 +110,8 @@ def create_server(config: ServeConfig, *, host: str = "127.0.0.1", port: int = 8
                   model_name: str | None = None, stable_package: str | None = None, grpc_port: int | None = None) -> ModelServer:
     """Builds a server for any number of models (only ``model_name`` when given), loading
     ``stable_package`` first when given (raises PackageError when it cannot be served, OSError when
-    a port cannot be bound). ``grpc_port`` also serves gRPC (0: an ephemeral port)."""
+    the HTTP port cannot be bound). ``grpc_port`` also serves gRPC (0: an ephemeral port; bound by
+    :meth:`ModelServer.start_background`)."""
     fleet = Fleet(config, model_name)
     if stable_package:
         fleet.load("stable", stable_package)

@@ -143,7 +143,7 @@ class TensorRTRunner:
                 if not info.is_input:
                     continue
                 value = inputs[info.name]
-                t = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value
+                t = torch.from_numpy(np.require(value, requirements=["C", "W"])) if isinstance(value, np.ndarray) else value
                 t = t.to(device=self.device, dtype=info.dtype, non_blocking=False).contiguous()
                 if not trt_context.set_input_shape(info.name, tuple(t.shape)):
                     raise ValueError(

@@ -64,3 +64,19 @@ def test_serve_cli_refuses_a_tampered_stable(packages, tmp_path):
     out = subprocess.run([sys.executable, "-m", "modelship_toolkit.serve", "--port", "0", "--stable-package", str(bad)],
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 2 and "model_best.pt" in out.stderr
+
+
+def test_serve_cli_says_which_grpc_port_it_cannot_bind(packages):
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    try:
+        env = {**os.environ, "PYTHONPATH": str(TOOLKIT), "MODELSHIP_ADMIN_TOKEN": TOKEN}
+        out = subprocess.run([sys.executable, "-m", "modelship_toolkit.serve", "--port", "0", "--grpc-port", str(port),
+                              "--stable-package", str(packages["v1"])], capture_output=True, text=True, env=env, timeout=60)
+    finally:
+        taken.close()
+    assert out.returncode == 2 and f"cannot listen for gRPC on 127.0.0.1:{port}" in out.stderr, out.stderr[-500:]

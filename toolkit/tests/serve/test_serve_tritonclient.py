@@ -132,3 +132,17 @@ def test_the_compiled_protocol_is_the_proto_file(tmp_path):
     fresh = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
     committed = descriptor_pb2.FileDescriptorSet.FromString(g._DESCRIPTOR_SET.read_bytes())
     assert fresh == committed, "run `make proto` after editing inference.proto"
+
+
+def test_grpc_deadlines_answer_deadline_exceeded_and_the_server_stays_up(make_server):
+    srv, c = make_server(stable="slow", grpc=True, request_timeout_ms=100.0)  # 0.3 s per forward
+    grpc = grpcclient.InferenceServerClient(f"127.0.0.1:{srv.grpc_port}")
+    try:
+        inp = grpcclient.InferInput("input", [1, 1, 8, 8], "FP32")
+        inp.set_data_from_numpy(_x(rows=1))
+        with pytest.raises(InferenceServerException, match="timeout: no answer within 100 ms") as e:
+            grpc.infer("digits", [inp])
+        assert e.value.status() == "StatusCode.DEADLINE_EXCEEDED"
+        assert grpc.is_server_live() and c.request("GET", "/v2/health/live")[0] == 200
+    finally:
+        grpc.close()
