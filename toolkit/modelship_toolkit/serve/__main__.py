@@ -31,7 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--candidate-package", help="release package folder to load as candidate at start (weight 0)")
     p.add_argument("--shadow-package", help="release package folder to load as shadow at start")
     p.add_argument("--model-name", help="serve this model only (default: every model whose package is loaded)")
-    p.add_argument("--max-batch-size", type=int, default=d.max_batch_size)
+    p.add_argument("--max-batch-size", type=int, default=d.max_batch_size,
+                   help="most rows per batch (default: per model, where its package's bench.json says throughput saturates, else 32)")
     p.add_argument("--batch-window-ms", type=float, default=d.batch_window_ms)
     p.add_argument("--max-queue", type=int, default=d.max_queue)
     p.add_argument("--timeout-ms", type=float, default=d.request_timeout_ms)

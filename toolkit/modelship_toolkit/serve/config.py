@@ -8,8 +8,9 @@ from dataclasses import dataclass
 class ServeConfig:
     """Batching, queueing and lifecycle settings, shared by every variant."""
 
-    #: Most rows stacked into one batch (capped by the model's batch max).
-    max_batch_size: int = 32
+    #: Most rows stacked into one batch (capped by the model's batch max); None: per model, from its
+    #: package's bench.json (see tuning.py).
+    max_batch_size: int | None = None
     #: How long the first request of a batch waits for others, milliseconds.
     batch_window_ms: float = 5.0
     #: Most requests waiting per variant; beyond it requests get 503 with Retry-After.

@@ -22,6 +22,7 @@ from .compare import compare_outputs
 from .config import ServeConfig
 from .metrics import ServeMetrics
 from .package import PackageError, ReleasePackage
+from .tuning import choose_max_batch
 
 log = logging.getLogger("modelship.serve")
 
@@ -55,9 +56,10 @@ class Variant:
         self.fallback_reason = loaded.reason
         self._metrics = metrics
         self._model = model
+        self.batching = choose_max_batch(pkg.root, self.spec.max_rows, config.max_batch_size)
         self.batcher = DynamicBatcher(
             self.backend.run,
-            max_batch_size=min(config.max_batch_size, self.spec.max_rows),
+            max_batch_size=self.batching.size,
             window_s=config.batch_window_ms / 1000.0,
             max_queue=config.max_queue,
             batchable=self.spec.batchable,
@@ -98,6 +100,8 @@ class Variant:
             "sha256": self.pkg.sha256,
             "package": str(self.pkg.root),
             "queueDepth": self.batcher.depth,
+            "maxBatchSize": self.batching.size,
+            "maxBatchSizeFrom": self.batching.source,
         }
 
     def close(self) -> None:

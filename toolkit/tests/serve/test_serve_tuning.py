@@ -1,0 +1,42 @@
+"""Per-model batching from the package's bench.json: the batch where throughput saturates."""
+from __future__ import annotations
+
+import json
+
+from modelship_toolkit.serve.tuning import DEFAULT_MAX_BATCH, choose_max_batch
+from serve_pkgbuild import copy_package
+
+
+def _bench(tmp_path, points):
+    (tmp_path / "bench.json").write_text(json.dumps({"shapes": [{"batch": b, "throughputPerSec": r} for b, r in points]}))
+    return tmp_path
+
+
+def test_the_smallest_batch_within_90_percent_of_the_best_is_chosen(tmp_path):
+    cpu_like = _bench(tmp_path, [(1, 24_763), (32, 93_419), (256, 95_100)])  # digits on 2 vCPU: saturates at 32
+    choice = choose_max_batch(cpu_like, 256, None)
+    assert choice.size == 32 and "batch 32" in choice.source
+    gpu_like = _bench(tmp_path, [(1, 4_336), (32, 51_000), (64, 71_241)])  # a GPU engine still gaining at its max
+    assert choose_max_batch(gpu_like, 64, None).size == 64
+    assert choose_max_batch(gpu_like, 48, None).size == 48  # never above the model's batch max
+
+
+def test_the_operator_wins_and_a_missing_or_broken_bench_falls_back(tmp_path):
+    bench = _bench(tmp_path, [(1, 10.0), (8, 100.0)])
+    assert choose_max_batch(bench, 64, 4).source == "--max-batch-size"
+    (tmp_path / "bench.json").write_text("{not json")
+    assert choose_max_batch(tmp_path, 64, None).size == DEFAULT_MAX_BATCH
+    (tmp_path / "bench.json").write_text(json.dumps({"shapes": [{"batch": True, "throughputPerSec": 5}, {"batch": 0}]}))
+    assert choose_max_batch(tmp_path, 16, None).size == 16
+
+
+def test_the_admin_state_says_the_batch_size_and_why(make_server, packages, tmp_path):
+    pkg = copy_package(packages["v2"], tmp_path / "with-bench")
+    meta = json.loads((pkg / "metadata.json").read_text())
+    assert "bench.json" not in meta["files"]  # an unlisted extra file is read, never executed
+    _bench(pkg, [(1, 1000.0), (4, 3000.0), (64, 3100.0)])
+    _, c = make_server(max_batch_size=None)
+    assert c.admin("POST", "load", {"variant": "candidate", "package": str(pkg)})[0] == 200
+    state = c.admin("GET", "state")[1]["variants"]
+    assert state["candidate"]["maxBatchSize"] == 4 and "bench.json" in state["candidate"]["maxBatchSizeFrom"]
+    assert state["stable"]["maxBatchSize"] == DEFAULT_MAX_BATCH
