@@ -33,7 +33,7 @@ from .variants import RequestTimeout, Variant, VariantSet
 #: The server's name and version in ``GET /v2`` and gRPC ServerMetadata.
 SERVER_NAME, SERVER_VERSION = "modelship", "0.2"
 #: Protocol extensions this runtime implements (``GET /v2``).
-EXTENSIONS = ["binary_tensor_data", "model_repository_readonly", "gzip_deflate"]
+EXTENSIONS = ["binary_tensor_data", "classification", "gzip_deflate"]
 
 
 class ServeError(Exception):

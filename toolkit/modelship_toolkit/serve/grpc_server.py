@@ -20,6 +20,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from .config import ServeConfig
 from .dataplane import DataPlane, InferAnswer, ServeError
+from .protocol import output_tensor, tensor_bytes
 from .spec import NUMPY_DTYPE
 
 log = logging.getLogger("modelship.serve")
@@ -135,7 +136,8 @@ class InferenceServicer:
         if req.id:
             obj["id"] = req.id
         if req.outputs:
-            obj["outputs"] = [{"name": o.name} for o in req.outputs]
+            obj["outputs"] = [{"name": o.name, **({"parameters": {k: _param_value(v) for k, v in o.parameters.items()}} if o.parameters else {})}
+                              for o in req.outputs]
         params = {k: _param_value(v) for k, v in req.parameters.items()}
         if params:
             obj["parameters"] = params
@@ -147,11 +149,9 @@ class InferenceServicer:
         tensor = self.m["inference.ModelInferResponse"].InferOutputTensor
         outputs, contents = [], []
         for n in names:
-            a = np.asarray(answer.outputs[n])
-            datatype = spec_out.get(n, "FP32")
-            a = np.ascontiguousarray(a, dtype=np.dtype(NUMPY_DTYPE[datatype]).newbyteorder("<"))
+            datatype, a = output_tensor(n, np.asarray(answer.outputs[n]), spec_out.get(n, "FP32"), answer.request.classification.get(n))
             outputs.append(tensor(name=n, datatype=datatype, shape=list(a.shape)))
-            contents.append(a.tobytes())
+            contents.append(tensor_bytes(datatype, a))
         return self._msg("ModelInferResponse", model_name=answer.model, model_version=answer.version, id=answer.request.id or "",
                          outputs=outputs, raw_output_contents=contents)
 

@@ -22,7 +22,8 @@ Every problem is a :class:`RequestError` whose message names the field at fault 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import orjson
@@ -49,6 +50,8 @@ class InferRequest:
     rows: int
     #: Outputs to answer as binary data after the JSON (binary tensor data extension).
     binary_outputs: frozenset[str] = frozenset()
+    #: Outputs to answer as their top-k classes (classification extension): output name -> k.
+    classification: Mapping[str, int] = field(default_factory=dict)
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
@@ -199,7 +202,7 @@ def decode_request(obj: Mapping[str, Any], spec: ModelSpec, *, header_label: str
     if params is not None and not isinstance(params, Mapping):
         raise RequestError("parameters: expected an object")
     binary_default = _flag(params, "binary_data_output", "parameters")
-    outputs, binary = None, set()
+    outputs, binary, classification = None, set(), {}
     if obj.get("outputs") is not None:
         raw_out = obj["outputs"]
         if not isinstance(raw_out, list) or not all(isinstance(o, Mapping) and isinstance(o.get("name"), str) for o in raw_out):
@@ -216,12 +219,20 @@ def decode_request(obj: Mapping[str, Any], spec: ModelSpec, *, header_label: str
             wanted = _flag(p, "binary_data", f"outputs[{i}].parameters")
             if wanted or (wanted is None and binary_default):
                 binary.add(o["name"])
+            k = p.get("classification") if p else None
+            if k is not None:
+                if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+                    raise RequestError(f"outputs[{i}].parameters.classification: expected a number of classes >= 1, got {str(k)[:40]}")
+                if len(next(t for t in spec.outputs if t.name == o["name"]).dims) != 2:
+                    raise RequestError(f"outputs[{i}].parameters.classification: output '{o['name']}' is not [batch, classes]")
+                classification[o["name"]] = k
     elif binary_default:
         binary = {o.name for o in spec.outputs}
     labels = parse_labels(header_label, "x-modelship-label header") if header_label else None
     if labels is None and params:
         labels = parse_labels(params.get("label"), "parameters.label")
-    return InferRequest(id=request_id(obj), inputs=inputs, outputs=outputs, labels=labels, rows=int(next(iter(rows))), binary_outputs=frozenset(binary))
+    return InferRequest(id=request_id(obj), inputs=inputs, outputs=outputs, labels=labels, rows=int(next(iter(rows))),
+                        binary_outputs=frozenset(binary), classification=classification)
 
 
 def _flag(params: Mapping[str, Any] | None, key: str, where: str) -> bool | None:
@@ -231,24 +242,47 @@ def _flag(params: Mapping[str, Any] | None, key: str, where: str) -> bool | None
     return value
 
 
+def top_classes(scores: np.ndarray, k: int) -> np.ndarray:
+    """The classification extension's answer: per row, the ``k`` best classes as ``"score:index"``
+    strings, best first (shape ``[rows, min(k, classes)]``)."""
+    k = min(k, scores.shape[1])
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    picked = np.take_along_axis(scores, order, axis=1)
+    return np.array([[f"{float(v):g}:{int(c)}" for v, c in zip(vs, cs)] for vs, cs in zip(picked, order)], dtype=object).reshape(scores.shape[0], k)
+
+
+def output_tensor(name: str, value: np.ndarray, datatype: str, classes: int | None) -> tuple[str, np.ndarray]:
+    """An output as answered: its datatype and array (``BYTES`` strings for a classification)."""
+    if classes is not None:
+        return "BYTES", top_classes(np.asarray(value), classes)
+    return datatype, np.ascontiguousarray(value, dtype=NUMPY_DTYPE.get(datatype, np.asarray(value).dtype))
+
+
+def tensor_bytes(datatype: str, a: np.ndarray) -> bytes:
+    """The protocol's raw form of a tensor: little-endian row-major values; for ``BYTES``, each
+    element as a 4-byte little-endian length and its UTF-8 bytes."""
+    if datatype == "BYTES":
+        return b"".join(struct.pack("<I", len(b)) + b for b in (str(x).encode() for x in a.reshape(-1)))
+    return a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
+
+
 def encode_response(*, model: str, version: str, request_id: str | None, outputs: Mapping[str, np.ndarray], spec: ModelSpec,
-                    wanted: list[str] | None, binary: frozenset[str] = frozenset()) -> tuple[bytes, list[bytes]]:
+                    wanted: list[str] | None, binary: frozenset[str] = frozenset(), classification: Mapping[str, int] | None = None) -> tuple[bytes, list[bytes]]:
     """The answer's JSON (outputs' data flattened in row-major order) and, for outputs in
     ``binary``, their bytes to send after it, in order."""
     names = wanted or [o.name for o in spec.outputs]
     dtypes = {o.name: o.datatype for o in spec.outputs}
     out, chunks = [], []
     for n in names:
-        a = np.asarray(outputs[n])
-        datatype = dtypes.get(n) or V2_DATATYPE.get(a.dtype.name, "FP32")
-        a = np.ascontiguousarray(a, dtype=NUMPY_DTYPE.get(datatype, a.dtype))
+        raw = np.asarray(outputs[n])
+        datatype, a = output_tensor(n, raw, dtypes.get(n) or V2_DATATYPE.get(raw.dtype.name, "FP32"), (classification or {}).get(n))
         tensor: dict[str, Any] = {"name": n, "shape": list(a.shape), "datatype": datatype}
         if n in binary:
-            data = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
+            data = tensor_bytes(datatype, a)
             tensor["parameters"] = {"binary_data_size": len(data)}
             chunks.append(data)
         else:
-            tensor["data"] = a.reshape(-1) if a.dtype.kind != "b" else a.reshape(-1).tolist()
+            tensor["data"] = a.reshape(-1).tolist() if datatype == "BYTES" else a.reshape(-1)
         out.append(tensor)
     body = {"model_name": model, "model_version": version, "id": request_id if request_id is not None else "", "outputs": out}
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), chunks

@@ -248,7 +248,8 @@ class RestApp:
         answer = await self.plane.infer_async(name, version, obj, raw=raw, header_label=headers.get(LABEL_HEADER))
         req = answer.request
         head, chunks = encode_response(model=answer.model, version=answer.version, request_id=req.id, outputs=answer.outputs,
-                                       spec=answer.spec, wanted=req.outputs, binary=req.binary_outputs)
+                                       spec=answer.spec, wanted=req.outputs, binary=req.binary_outputs,
+                                       classification=req.classification)
         extra = {VARIANT_HEADER: answer.role}
         content_type = "application/json"
         if chunks:

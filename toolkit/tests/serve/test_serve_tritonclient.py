@@ -146,3 +146,32 @@ def test_grpc_deadlines_answer_deadline_exceeded_and_the_server_stays_up(make_se
         assert grpc.is_server_live() and c.request("GET", "/v2/health/live")[0] == 200
     finally:
         grpc.close()
+
+
+def _top3(ref: np.ndarray) -> list[list[int]]:
+    return np.argsort(-ref, axis=1, kind="stable")[:, :3].tolist()
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
+def test_http_classification_extension(served, packages, binary):
+    _, http, _ = served
+    x = _x(rows=4, seed=5)
+    inp = httpclient.InferInput("input", list(x.shape), "FP32")
+    inp.set_data_from_numpy(x, binary_data=binary)
+    result = http.infer("digits", [inp], outputs=[httpclient.InferRequestedOutput("logits", binary_data=binary, class_count=3)])
+    got = result.as_numpy("logits")
+    assert got.shape == (4, 3)
+    classes = [[int((v.decode() if isinstance(v, bytes) else v).split(":")[1]) for v in row] for row in got]
+    assert classes == _top3(_reference(packages["v1"], x))
+
+
+def test_grpc_classification_extension_and_its_field_errors(served, packages):
+    _, _, grpc = served
+    x = _x(rows=2, seed=6)
+    inp = grpcclient.InferInput("input", list(x.shape), "FP32")
+    inp.set_data_from_numpy(x)
+    result = grpc.infer("digits", [inp], outputs=[grpcclient.InferRequestedOutput("logits", class_count=3)])
+    got = result.as_numpy("logits")
+    assert [[int(v.decode().split(":")[1]) for v in row] for row in got] == _top3(_reference(packages["v1"], x))
+    with pytest.raises(InferenceServerException, match=r"outputs\[0\].parameters.classification: expected a number of classes >= 1"):
+        grpc.infer("digits", [inp], outputs=[grpcclient.InferRequestedOutput("logits", class_count=-1)])
