@@ -27,6 +27,7 @@ toolkit-test:
 
 integration:
 	scripts/s3-server/install.sh >/dev/null
+	scripts/browser/install.sh >/dev/null
 	$(VITEST) --project integration
 
 schemas:

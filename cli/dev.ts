@@ -10,12 +10,15 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
 import { startPrometheus, type RunningPrometheus } from '../activities/metrics/index.ts';
 import { CPU_QUEUE } from '../lib/task-queues.ts';
 import { isServerUp, startDevServer, type DevServer } from '../workers/dev-server.ts';
 import { startServingRuntime, type ServingRuntime } from '../workers/serving-runtime.ts';
 import { createGpuWorkers, type GpuWorkers } from '../workers/gpu-worker.ts';
 import { createWorkers, runWorkers } from '../workers/start-workers.ts';
+import { DeliveryLog, devWebhookConfig, releaseStarter, startWebhookReceiver, type WebhookReceiver } from '../triggers/webhook/index.ts';
+import { workflowUiUrl } from './connection.ts';
 
 /** A running local stack. */
 export interface DevStack {
@@ -24,6 +27,8 @@ export interface DevStack {
   runtime: ServingRuntime;
   /** `prometheus <url>` or `direct scrapes of <runtime>`. */
   metricsSource: string;
+  /** The tag webhook receiver, when the stack has a port for it. */
+  webhook?: { url: string; configFile: string; repositories: number };
   /** The GPU worker of this stack (with `gpu: true`): its host, queues and description. */
   gpu?: Omit<GpuWorkers, 'workers'>;
   /** Stops the workers, then what this process started. */
@@ -40,10 +45,12 @@ export interface DevPorts {
   /** The runtime's gRPC port (Open Inference Protocol); none when absent. */
   runtimeGrpc?: number;
   prometheus: number;
+  /** The tag webhook receiver (`POST /webhooks/github`, `/webhooks/gitlab`); none when absent. */
+  webhook?: number;
 }
 
 /** The ports `modelship dev` uses. */
-export const DEFAULT_PORTS: DevPorts = { temporal: 7233, ui: 8233, runtime: 8100, runtimeGrpc: 8101, prometheus: 9090 };
+export const DEFAULT_PORTS: DevPorts = { temporal: 7233, ui: 8233, runtime: 8100, runtimeGrpc: 8101, prometheus: 9090, webhook: 8102 };
 
 /** What else the stack runs. */
 export interface DevStackOptions {
@@ -88,8 +95,15 @@ export async function startDevStack(
       gpu = await createGpuWorkers({ connection, home });
       workers.push(...gpu.workers);
     }
+    let webhook: DevStack['webhook'];
+    if (ports.webhook !== undefined) {
+      const receiver = await startDevWebhookReceiver(home, address, ports.webhook);
+      started.push(receiver);
+      webhook = { url: receiver.url, configFile: receiver.configFile, repositories: receiver.repositories };
+    }
     const running = runWorkers(workers);
     return {
+      ...(webhook ? { webhook } : {}),
       address,
       uiUrl: `http://localhost:${ports.ui}`,
       runtime,
@@ -109,15 +123,43 @@ export async function startDevStack(
   }
 }
 
+/** The dev stack's webhook receiver, configured by `<home>/webhooks.yaml` (written on first start). */
+async function startDevWebhookReceiver(home: string, address: string, port: number): Promise<WebhookReceiver & { configFile: string; repositories: number }> {
+  const config = devWebhookConfig(home);
+  const connection = await Connection.connect({ address });
+  try {
+    const receiver = await startWebhookReceiver({
+      config,
+      deliveries: new DeliveryLog(join(home, 'webhook-deliveries.jsonl')),
+      start: releaseStarter(new Client({ connection, identity: 'modelship-webhook' }), config),
+      uiUrl: (id) => workflowUiUrl(id),
+      port,
+    });
+    return {
+      ...receiver,
+      configFile: config.source,
+      repositories: config.repositories.length,
+      async stop() {
+        await receiver.stop();
+        await connection.close();
+      },
+    };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
+
 /** Adds the `dev` command. */
 export function registerDevCommand(program: Command): void {
   program
     .command('dev')
-    .description('run the local stack: Temporal dev server (UI :8233), serving runtime (HTTP :8100, gRPC :8101), Prometheus (:9090), control + cpu workers')
+    .description('run the local stack: Temporal dev server (UI :8233), serving runtime (HTTP :8100, gRPC :8101), Prometheus (:9090), tag webhooks (:8102), control + cpu workers')
     .option('--gpu', 'also run a GPU worker (TensorRT steps) in the stack')
     .action(async (opts: { gpu?: boolean }) => {
       const stack = await startDevStack(undefined, DEFAULT_PORTS, { gpu: Boolean(opts.gpu) });
       if (stack.gpu) console.log(`GPU worker ${stack.gpu.description}`);
+      if (stack.webhook) console.log(`Tag webhooks: ${stack.webhook.url}/webhooks/github and /webhooks/gitlab (${stack.webhook.repositories} repositories allowed in ${stack.webhook.configFile})`);
       console.log(`Temporal ${stack.address}, UI ${stack.uiUrl}; runtime ${stack.runtime.url}${stack.runtime.grpcAddress ? ` (gRPC ${stack.runtime.grpcAddress})` : ''}; metrics: ${stack.metricsSource}. Ctrl-C stops everything.`);
       const stop = () => void stack.stop();
       process.once('SIGINT', stop);

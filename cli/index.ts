@@ -12,6 +12,7 @@ import { registerDevCommand } from './dev.ts';
 import { registerInitCommand } from './init.ts';
 import { registerReleaseCommands } from './release/index.ts';
 import { registerTrtexecCommand } from './trtexec/index.ts';
+import { registerWebhookCommand } from './webhook.ts';
 import { registerWorkerCommand } from './worker.ts';
 
 // Workers log state changes at INFO; people running the CLI want warnings and their own output.
@@ -28,6 +29,7 @@ registerDevCommand(program);
 registerWorkerCommand(program);
 registerDemoCommand(program);
 registerTrtexecCommand(program);
+registerWebhookCommand(program);
 
 try {
   await program.parseAsync();

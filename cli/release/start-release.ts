@@ -81,7 +81,9 @@ export async function startRelease(client: Client, input: ReleaseInput, { checkT
       args: [{ ...input, repo, requestedBy: input.requestedBy ?? userInfo().username }],
       // A retry may start a new run only where the last one failed; never over a success.
       workflowIdReusePolicy: retry ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      // FAIL, not USE_EXISTING: a start that lost a race (GitHub's push and create of one tag, two
+      // people at once) must learn it did not start the release, and say "already exists".
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       typedSearchAttributes: [
         { key: ModelNameKey, value: manifest.name },
         { key: GitTagKey, value: input.tag },

@@ -2,7 +2,7 @@
  * The e2e tests' rollout stack, and driving rollouts as a person would: wait for a state, approve
  * every step as it comes.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
@@ -10,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freePort, startPrometheus, type RunningPrometheus } from '../../activities/metrics/index.ts';
 import { RuntimeAdminClient } from '../../activities/runtime/admin-client.ts';
 import { startServingRuntime, type ServingRuntime } from '../../workers/serving-runtime.ts';
+import { trainAndTag } from '../../cli/demo/prepare-repo.ts';
 import { startTemporal, startWorkers, tempDir } from '../integration/harness.ts';
 import { approveUpdate, rolloutStatusQuery, rolloutWorkflowId, type RolloutStatus } from '../../lib/rollout.ts';
 import type { ReleaseStatus } from '../../lib/release.ts';
@@ -56,9 +57,9 @@ export interface RolloutStack {
   stop: () => Promise<void>;
 }
 
-/** Starts the dev server, the serving runtime, Prometheus scraping it every second, and the workers. */
-export async function startRolloutStack(): Promise<RolloutStack> {
-  const env = await startTemporal();
+/** Starts the dev server (with its Web UI on `uiPort`), the serving runtime, Prometheus scraping it every second, and the workers. */
+export async function startRolloutStack(opts: { uiPort?: number } = {}): Promise<RolloutStack> {
+  const env = await startTemporal(opts);
   const home = await tempDir();
   const runtime = await startServingRuntime({ home, port: await freePort() });
   const prometheus = await startPrometheus({ targets: [new URL(runtime.url).host], dataDir: join(home, 'prometheus'), scrapeInterval: '1s' });
@@ -72,4 +73,46 @@ export async function startRolloutStack(): Promise<RolloutStack> {
     await env.teardown();
   };
   return { env, home, runtime, prometheus, admin, workers, stop };
+}
+
+/** A short plan: shadow, then 50% and 100%, analysis every 2s. */
+const PLAN = `rollout:
+  approvers: [alice, bob]
+  serve: { target: cpu, precision: fp32 }
+  shadow: { duration: 6s, sampleShare: 1.0, minRequests: 30 }
+  canary:
+    - { weight: 50, bake: 6s }
+    - { weight: 100, bake: 4s }
+  analysis: { interval: 2s, maxErrorRate: 0.01, maxErrorRateIncrease: 0.005, maxLatencyIncrease: 1.0, minAgreement: 0.90, minRequests: 20 }
+  approvalTimeout: { after: APPROVAL_TIMEOUT, action: rollback }
+`;
+
+/** Tweaks of {@link tagDigits}. */
+export interface DigitsTagOptions {
+  trainArgs?: string[];
+  acceptance?: string;
+  approvalTimeout?: string;
+  escalate?: boolean;
+  minRequests?: number;
+  maxBake?: string;
+}
+
+/** Trains and tags a version of the digits repo at `repo` with the short plan (and optional tweaks). */
+export async function tagDigits(repo: string, version: string, opts: DigitsTagOptions = {}): Promise<void> {
+  await trainAndTag({
+    dir: repo,
+    tag: version,
+    trainArgs: opts.trainArgs ?? [],
+    log: () => {},
+    prepare: async (dir) => {
+      const file = join(dir, 'modelship.yaml');
+      let y = await readFile(file, 'utf8');
+      y = y.replace('precisions: [fp32, int8]', 'precisions: [fp32]').replace(/int8: \{[^}]*\}\n/, '');
+      y = y.slice(0, y.indexOf('rollout:')) + PLAN.replace('APPROVAL_TIMEOUT', opts.approvalTimeout ?? '10m').replace('action: rollback', `action: ${opts.escalate ? 'escalate' : 'rollback'}`);
+      y = y.replace(/val_accuracy >= [0-9.]+/, opts.acceptance ?? 'val_accuracy >= 0.90');
+      if (opts.minRequests !== undefined) y = y.replace('minAgreement: 0.90, minRequests: 20', `minAgreement: 0.90, minRequests: ${opts.minRequests}`);
+      if (opts.maxBake) y = y.replace('  canary:\n', `  maxBake: ${opts.maxBake}\n  canary:\n`);
+      await writeFile(file, y);
+    },
+  });
 }

@@ -4,13 +4,12 @@
  * approvals, a bad candidate rolled back by the analysis, a manual rollback mid-canary, an approver
  * refused by the validator, an approval timeout, and a canary step starved of traffic until maxBake.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { RuntimeAdminClient } from '../../activities/runtime/admin-client.ts';
-import { trainAndTag } from '../../cli/demo/prepare-repo.ts';
 import { startTraffic } from '../../cli/demo/traffic.ts';
 import { startRelease } from '../../cli/release/start-release.ts';
 import { UserError } from '../../lib/errors.ts';
@@ -25,19 +24,7 @@ import {
 import { statusQuery, type ReleaseStatus } from '../../lib/release.ts';
 import { MALFORMED } from '../fixtures/malformed-payloads.ts';
 import { tempDir } from '../integration/harness.ts';
-import { approveAll, startRolloutStack, waitRollout, type RolloutStack } from './rollout-driver.ts';
-
-/** A short plan: shadow, then 50% and 100%, analysis every 2s. */
-const PLAN = `rollout:
-  approvers: [alice, bob]
-  serve: { target: cpu, precision: fp32 }
-  shadow: { duration: 6s, sampleShare: 1.0, minRequests: 30 }
-  canary:
-    - { weight: 50, bake: 6s }
-    - { weight: 100, bake: 4s }
-  analysis: { interval: 2s, maxErrorRate: 0.01, maxErrorRateIncrease: 0.005, maxLatencyIncrease: 1.0, minAgreement: 0.90, minRequests: 20 }
-  approvalTimeout: { after: APPROVAL_TIMEOUT, action: rollback }
-`;
+import { approveAll, startRolloutStack, tagDigits, waitRollout, type DigitsTagOptions, type RolloutStack } from './rollout-driver.ts';
 
 let stack: RolloutStack;
 let env: RolloutStack['env'];
@@ -48,26 +35,8 @@ let traffic: Awaited<ReturnType<typeof startTraffic>> | undefined;
 let admin: RolloutStack['admin'];
 
 /** Trains and tags a version of the digits repo with the short plan (and optional tweaks). */
-async function tag(
-  version: string,
-  opts: { trainArgs?: string[]; acceptance?: string; approvalTimeout?: string; escalate?: boolean; minRequests?: number; maxBake?: string } = {},
-) {
-  await trainAndTag({
-    dir: repo,
-    tag: version,
-    trainArgs: opts.trainArgs ?? [],
-    log: () => {},
-    prepare: async (dir) => {
-      const file = join(dir, 'modelship.yaml');
-      let y = await readFile(file, 'utf8');
-      y = y.replace('precisions: [fp32, int8]', 'precisions: [fp32]').replace(/int8: \{[^}]*\}\n/, '');
-      y = y.slice(0, y.indexOf('rollout:')) + PLAN.replace('APPROVAL_TIMEOUT', opts.approvalTimeout ?? '10m').replace('action: rollback', `action: ${opts.escalate ? 'escalate' : 'rollback'}`);
-      y = y.replace(/val_accuracy >= [0-9.]+/, opts.acceptance ?? 'val_accuracy >= 0.90');
-      if (opts.minRequests !== undefined) y = y.replace('minAgreement: 0.90, minRequests: 20', `minAgreement: 0.90, minRequests: ${opts.minRequests}`);
-      if (opts.maxBake) y = y.replace('  canary:\n', `  maxBake: ${opts.maxBake}\n  canary:\n`);
-      await writeFile(file, y);
-    },
-  });
+function tag(version: string, opts: DigitsTagOptions = {}): Promise<void> {
+  return tagDigits(repo, version, opts);
 }
 
 beforeAll(async () => {

@@ -18,8 +18,8 @@ import { createWorkers, WORKFLOWS_PATH, type WorkerSetup } from '../../workers/s
 
 let runtimeInstalled = false;
 
-/** Starts the real dev server on a free port, with modelship's search attributes. */
-export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+/** Starts the real dev server on a free port, with modelship's search attributes (and its Web UI on `uiPort`). */
+export async function startTemporal(opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: modelshipLogger('ERROR') });
     runtimeInstalled = true;
@@ -33,6 +33,7 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
           executable: { type: 'existing-path', path: findTemporalBinary() },
           searchAttributes: [ModelNameKey, GitTagKey, ReleaseStageKey],
           extraArgs: ['--log-level', 'error'],
+          ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
         },
       });
     } catch (err) {
