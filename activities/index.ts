@@ -7,12 +7,13 @@ import type { ActivityDeps } from './deps.ts';
 import { createEngineActivities, type WorkerIdentity } from './engine.ts';
 import { createExportActivities } from './export.ts';
 import { createPackageActivities } from './package.ts';
+import { createReportActivities } from './report/index.ts';
 import { createResolveActivities } from './resolve.ts';
 import { createRolloutActivities, type RolloutDeps } from './rollout.ts';
 
 /** Activities of the control queue: resolve, export, package. */
 export function createControlActivities(deps: ActivityDeps) {
-  return { ...createResolveActivities(deps), ...createExportActivities(deps), ...createPackageActivities(deps) };
+  return { ...createResolveActivities(deps), ...createExportActivities(deps), ...createPackageActivities(deps), ...createReportActivities(deps) };
 }
 
 /** Activities of a target's queues: claim, build, parity, bench. */

@@ -16,7 +16,12 @@ export function packageKey(model: string, tag: string, target: string, precision
   return ['packages', model, tag, `${target}-${precision}`, ...(file ? [file] : [])].join('/');
 }
 
+/** Key of a file about the whole release, beside its packages (`release.json`, `report.html`). */
+export function releaseFileKey(model: string, tag: string, file: string): string {
+  return ['packages', model, tag, file].join('/');
+}
+
 /** Key of a release's package index. */
 export function releaseIndexKey(model: string, tag: string): string {
-  return ['packages', model, tag, 'release.json'].join('/');
+  return releaseFileKey(model, tag, 'release.json');
 }

@@ -149,6 +149,14 @@ export interface ReleaseStatus {
   rollout?: RolloutStatus;
   /** `targetStep` signals refused for a malformed payload (the last one's reason kept). */
   refusedSignals?: { count: number; last: string };
+  /** The release report, written when the release ends (absent in releases recorded before it). */
+  report?: ReleaseReport;
+}
+
+/** Where a release's report is: one self-contained HTML file and a Markdown summary. */
+export interface ReleaseReport {
+  html: ArtifactRef;
+  markdown: ArtifactRef;
 }
 
 /** Reads a release's status: its stage and every step with timings and verdicts. */

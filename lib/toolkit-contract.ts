@@ -229,6 +229,8 @@ export const ParityReportSchema = z.object({
     p99Abs: z.number(),
     rmse: z.number(),
     outputs: z.record(z.string(), elementStats).optional(),
+    /** Per output, the absolute errors counted in half-decade bins (`counts[i]` below `edges[i]`, the last bin above every edge). */
+    histograms: z.record(z.string(), z.object({ edges: z.array(z.number()), counts: z.array(z.int()) })).optional(),
     top1: agreement.optional(),
     top5: agreement.optional(),
     referenceAccuracy: z.number().optional(),

@@ -9,6 +9,7 @@
 import {
   ApplicationFailure,
   executeChild,
+  log,
   patched,
   proxyActivities,
   setHandler,
@@ -150,6 +151,13 @@ export async function release(input: ReleaseInput): Promise<ReleaseStatus> {
       const last = status.rollout.decisions.at(-1);
       steps.end({ step: 'rollout', target: serve.target, precision: serve.precision }, { state: 'done', verdict: promoted ? 'pass' : 'fail', summary: last?.reason });
       enter(promoted ? ReleaseStage.Promoted : ReleaseStage.RolledBack, `${source.model} ${input.tag} ${promoted ? 'promoted' : `rolled back: ${last?.reason ?? ''}`}`);
+    }
+    // The report is evidence, not a gate: a release that cannot write it still ends as it did.
+    if (patched('release-report')) {
+      status.report = await control.writeReleaseReport(status).catch((err: unknown) => {
+        log.warn('the release report was not written', { error: failureMessage(err) });
+        return undefined;
+      });
     }
     return status;
   } catch (err) {

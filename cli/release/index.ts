@@ -9,6 +9,9 @@ import { rolloutStatusQuery, rolloutWorkflowId } from '../../lib/rollout.ts';
 import { releaseWorkflowId } from '../../lib/release.ts';
 import { connectClient, temporalTarget, workflowUiUrl } from '../connection.ts';
 import { registerDecisionCommands } from './decide.ts';
+import { registerDiffCommand } from './diff.ts';
+import { registerListCommand } from './list.ts';
+import { registerReportCommand } from './report.ts';
 import { printStatus } from './print-status.ts';
 import { startRelease, type StartedRelease } from './start-release.ts';
 import { watchRelease } from './watch.ts';
@@ -74,4 +77,7 @@ export function registerReleaseCommands(program: Command): void {
     });
 
   registerDecisionCommands(release, program);
+  registerListCommand(release, program);
+  registerReportCommand(release, program);
+  registerDiffCommand(release, program);
 }

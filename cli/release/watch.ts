@@ -9,6 +9,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { statusQuery, type ReleaseStatus, type StepStatus } from '../../lib/release.ts';
 import { rolloutStatusQuery, rolloutWorkflowId, type DecisionRecord, type RolloutStatus } from '../../lib/rollout.ts';
 import { cliCommand } from '../self-command.ts';
+import { ProgressPrinter, runningProgress } from './progress.ts';
 
 /** One line for a step. */
 export function formatStep(s: StepStatus): string {
@@ -41,6 +42,7 @@ export async function watchRelease(client: Client, handle: WorkflowHandle, callb
   let awaitingSeen: string | undefined;
   let last: ReleaseStatus | undefined;
   const rolloutHandle = client.workflow.getHandle(rolloutWorkflowId(handle.workflowId));
+  const progress = new ProgressPrinter();
   for (;;) {
     const closed = (await handle.describe()).status.name !== 'RUNNING';
     try {
@@ -51,6 +53,12 @@ export async function watchRelease(client: Client, handle: WorkflowHandle, callb
           seen.set(key, `${s.state}${s.verdict ?? ''}`);
           print(formatStep(s));
         }
+      }
+      // Long steps (export, build, parity, bench) report how far they are: a bar per tenth.
+      const running = last.steps.filter((s) => s.state === 'running' && s.step !== 'rollout');
+      if (running.length && !closed) {
+        const targets = [...new Set(running.flatMap((s) => (s.target ? [`${handle.workflowId}/target/${s.target}`] : [])))];
+        for (const line of progress.lines(await runningProgress(client, [handle.workflowId, ...targets]))) print(line);
       }
       if (last.steps.some((s) => s.step === 'rollout')) {
         const rollout = closed ? last.rollout : await rolloutHandle.query(rolloutStatusQuery).catch(() => undefined);

@@ -4,9 +4,11 @@
  * by `ReleaseStage="awaiting-approval"` shows the waiting rollout; the release page shows
  * ModelName, GitTag, ReleaseStage, the step summaries and the memo; a person approves a canary step
  * with the UI's "Send an Update" (the `approve` Update, described by the workflow) and the rollout
- * moves on. Screenshots land in test-artifacts/ui/.
+ * moves on; the release's report opens in the browser. Then the everyday CLI commands on those
+ * releases: list, report, diff. Screenshots land in test-artifacts/ui/.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +20,8 @@ import { rolloutWorkflowId } from '../../lib/rollout.ts';
 import { tempDir } from '../integration/harness.ts';
 import { approveAll, startRolloutStack, tagDigits, waitRollout, type RolloutStack } from './rollout-driver.ts';
 
-const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'ui');
+const ROOT = join(import.meta.dirname, '..', '..');
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'ui');
 let stack: RolloutStack;
 let uiBase: string;
 let browser: Browser;
@@ -47,7 +50,7 @@ beforeAll(async () => {
   stack = await startRolloutStack({ uiPort });
   uiBase = `http://127.0.0.1:${uiPort}`;
   repo = join(await tempDir(), 'digits');
-  const { stdout: executablePath } = await execa('scripts/browser/install.sh', { cwd: join(import.meta.dirname, '..', '..') });
+  const { stdout: executablePath } = await execa('scripts/browser/install.sh', { cwd: ROOT });
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 }, 300_000);
@@ -131,5 +134,33 @@ describe('the Temporal Web UI', () => {
 
     const done = await approveAll(env.client, r.workflowId, 'bob');
     expect(done.stage).toBe('promoted');
+
+    // 4. The release's report, opened in the same browser: self-contained, its plots drawn.
+    expect(done.report?.html.uri).toMatch(/\/packages\/digits\/v1\.1\.0\/report\.html$/);
+    expect(await readFile(fileURLToPath(done.report!.markdown.uri), 'utf8')).toMatch(/^## digits v1\.1\.0: promoted/);
+    await page.goto(done.report!.html.uri);
+    await expect.poll(() => page.locator('svg').count()).toBeGreaterThanOrEqual(5);
+    const report = await page.locator('body').innerText();
+    expect(report).toContain('Rollout: promoted (stable before: v1.0.0)');
+    expect(report).toContain('looked fine in the Web UI');
+    await shot('4-release-report');
   }, 600_000);
+
+  it('lists, reports and diffs those releases from the CLI', async () => {
+    const cli = (...args: string[]) =>
+      execa('node', ['--import', 'tsx', 'cli/index.ts', '--address', stack.env.address, ...args], { cwd: ROOT, env: { MODELSHIP_ARTIFACTS: join(stack.home, 'artifacts') } });
+    const list = await cli('release', 'list', '--model', 'digits', '--stage', 'promoted');
+    expect(list.stdout.split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual(['digits v1.1.0 promoted', 'digits v1.0.0 promoted']);
+    const out = join(stack.home, 'report.html');
+    const report = await cli('release', 'report', 'digits', 'v1.1.0', '--out', out);
+    expect(report.stdout).toContain(`wrote ${out}`);
+    expect(await readFile(out, 'utf8')).toContain('<h2>Rollout: promoted (stable before: v1.0.0)</h2>');
+    expect((await cli('release', 'report', 'digits', 'v1.1.0', '--markdown')).stdout).toMatch(/^## digits v1\.1\.0: promoted/);
+    const diff = (await cli('release', 'diff', 'digits', 'v1.0.0', 'v1.1.0')).stdout.split('\n');
+    expect(diff[0]).toMatch(/^\s+v1\.0\.0\s+v1\.1\.0\s+change$/);
+    expect(diff.find((l) => l.startsWith('cpu-fp32 parity'))).toMatch(/pass\s+pass/);
+    expect(diff.some((l) => /^cpu-fp32 batch 32 samples\/s\s+\S+\s+\S+\s+[+-][\d.]+%$/.test(l))).toBe(true);
+    const missing = await cli('release', 'report', 'digits', 'v9.9.9').catch((e: { stderr: string; exitCode: number }) => e);
+    expect(missing).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('no release release/digits/v9.9.9') });
+  }, 120_000);
 });

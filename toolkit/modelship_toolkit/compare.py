@@ -48,6 +48,18 @@ def error_stats(errors: list[np.ndarray]) -> dict[str, float]:
 
 ELEMENT_STATS = ("maxAbs", "meanAbs", "p99Abs", "rmse")
 
+HISTOGRAM_EDGES = [10.0 ** (e / 2) for e in range(-18, 3)]
+"""Upper edges of the absolute-error histogram: half decades from 1e-9 to 10, the same for every
+engine so that two releases' histograms line up. Bin 0 counts errors below 1e-9 (exact matches
+included), bin i errors in [edges[i-1], edges[i]), the last bin errors of 10 and more."""
+
+
+def error_histogram(errors: list[np.ndarray]) -> dict[str, list[float] | list[int]]:
+    """``{edges, counts}`` of the absolute errors (``len(counts) == len(edges) + 1``)."""
+    err = np.concatenate(errors) if errors else np.zeros(0)
+    counts = np.bincount(np.searchsorted(HISTOGRAM_EDGES, err, side="right"), minlength=len(HISTOGRAM_EDGES) + 1)
+    return {"edges": HISTOGRAM_EDGES, "counts": [int(c) for c in counts]}
+
 
 @dataclass
 class Accumulator:
@@ -130,6 +142,8 @@ class Accumulator:
         per_output = self.output_stats()
         out: dict[str, Any] = {k: max((o[k] for o in per_output.values()), default=0.0) for k in ELEMENT_STATS}
         out["outputs"] = per_output
+        names = self.output_names or [f"output{i}" for i in sorted(self.abs_errors)]
+        out["histograms"] = {names[i]: error_histogram(errs) for i, errs in sorted(self.abs_errors.items()) if i < len(names)}
         if self.classification and self.n:
             out["top1"] = agreement(self.top1, self.n)
             if self.top5_possible:

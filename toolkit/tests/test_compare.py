@@ -48,3 +48,26 @@ def test_check_fails_on_missing_statistic():
 def test_parse_acceptance():
     assert parse_acceptance("val_accuracy >= 0.95") == ("val_accuracy", ">=", 0.95)
     assert parse_acceptance(" loss<1e-2 ") == ("loss", "<", 0.01)
+
+
+def test_error_histogram_counts_each_error_once_in_its_half_decade() -> None:
+    from modelship_toolkit.compare import HISTOGRAM_EDGES, error_histogram
+
+    errors = [np.array([0.0, 5e-10, 1e-9, 2e-9, 0.004, 0.5, 12.0]), np.array([3.2e-3])]
+    h = error_histogram(errors)
+    assert h["edges"] == HISTOGRAM_EDGES and len(h["counts"]) == len(HISTOGRAM_EDGES) + 1
+    assert sum(h["counts"]) == 8
+    assert h["counts"][0] == 2  # 0 and 5e-10: below 1e-9
+    assert h["counts"][1] == 2  # 1e-9 and 2e-9: [1e-9, 3.16e-9)
+    i = next(i for i, e in enumerate(HISTOGRAM_EDGES) if e > 0.004)
+    assert h["counts"][i] == 2  # 3.2e-3 and 4e-3: [3.16e-3, 1e-2)
+    assert h["counts"][-1] == 1  # 12 ≥ 10
+    assert error_histogram([])["counts"] == [0] * (len(HISTOGRAM_EDGES) + 1)
+
+
+def test_stats_carry_a_histogram_per_output() -> None:
+    acc = Accumulator(classification=False, output_names=["a", "b"])
+    acc.add([np.zeros((4, 2)), np.zeros((4, 1))], [np.full((4, 2), 0.02), np.zeros((4, 1))])
+    hist = acc.stats()["histograms"]
+    assert sum(hist["a"]["counts"]) == 8 and sum(hist["b"]["counts"]) == 4
+    assert hist["b"]["counts"][0] == 4  # exact matches
