@@ -70,6 +70,7 @@ export async function releaseAndApprove(client: Client, repo: string, tag: strin
   });
   const status = await r.handle.result();
   console.log(`   => ${status.model} ${status.tag}: ${status.stage}`);
+  if (status.report?.html.uri.startsWith('file:')) console.log(`   report: ${fileURLToPath(status.report.html.uri)} (plots, open in a browser; Markdown beside it)`);
   return status;
 }
 
