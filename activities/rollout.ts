@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ModelshipConfig } from '../lib/config.ts';
 import { access, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageFiles } from '../lib/package-files.ts';
@@ -152,10 +153,8 @@ export function createRolloutActivities({ workspace, toolkit, runtime }: Rollout
   };
 }
 
-/** The runtime endpoint from the environment: `MODELSHIP_RUNTIME_URL`, token or token file. */
-export async function runtimeEndpointFromEnv(home: string): Promise<RuntimeEndpoint> {
-  const url = process.env.MODELSHIP_RUNTIME_URL ?? 'http://127.0.0.1:8100';
-  const tokenFile = process.env.MODELSHIP_ADMIN_TOKEN_FILE ?? join(home, 'runtime', 'admin.token');
-  const token = process.env.MODELSHIP_ADMIN_TOKEN ?? (await readFile(tokenFile, 'utf8').then((t) => t.trim(), () => ''));
-  return { url, token };
+/** The runtime endpoint from the configuration: `MODELSHIP_RUNTIME_URL`, then the token or its file (default `<home>/runtime/admin.token`). */
+export async function runtimeEndpointFromConfig(config: Pick<ModelshipConfig, 'runtimeUrl' | 'adminToken' | 'adminTokenFile'>): Promise<RuntimeEndpoint> {
+  const token = config.adminToken ?? (await readFile(config.adminTokenFile, 'utf8').then((t) => t.trim(), () => ''));
+  return { url: config.runtimeUrl, token };
 }

@@ -5,10 +5,10 @@
  *
  * @module
  */
+import { loadConfig, PROJECT_ROOT } from '../lib/config.ts';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../lib/errors.ts';
@@ -25,7 +25,7 @@ import {
 } from '../lib/toolkit-contract.ts';
 
 /** The project root (where `.venv/` and `toolkit/` live). */
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { PROJECT_ROOT };
 
 /** How to run the toolkit on this host. */
 export interface ToolkitConfig {
@@ -40,7 +40,7 @@ export interface ToolkitConfig {
 /** The toolkit configuration from the environment and the project layout. */
 export function defaultToolkitConfig(scratchDir: string): ToolkitConfig {
   return {
-    python: process.env.MODELSHIP_PYTHON ?? join(PROJECT_ROOT, '.venv', 'bin', 'python'),
+    python: loadConfig().python,
     toolkitDir: join(PROJECT_ROOT, 'toolkit'),
     scratchDir,
   };

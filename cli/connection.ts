@@ -6,6 +6,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../lib/config.ts';
 import { UserError } from '../lib/errors.ts';
 import { cliCommand } from './self-command.ts';
 
@@ -18,8 +19,8 @@ export interface TemporalTarget {
 /** The target from the environment (flags override it). */
 export function temporalTarget(overrides: Partial<TemporalTarget> = {}): TemporalTarget {
   return {
-    address: overrides.address ?? process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    namespace: overrides.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
+    address: overrides.address ?? loadConfig().temporalAddress,
+    namespace: overrides.namespace ?? loadConfig().namespace,
   };
 }
 
@@ -39,6 +40,6 @@ export async function connectClient(target: TemporalTarget): Promise<Client> {
 
 /** The Web UI link of a workflow. */
 export function workflowUiUrl(workflowId: string, namespace = 'default'): string {
-  const base = process.env.MODELSHIP_UI_URL ?? 'http://localhost:8233';
+  const base = loadConfig().uiUrl.replace(/\/$/, '');
   return `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }

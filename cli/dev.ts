@@ -11,7 +11,8 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
-import { startPrometheus, type RunningPrometheus } from '../activities/metrics/index.ts';
+import { startPrometheus, type RunningPrometheus } from '../workers/prometheus.ts';
+import { loadConfig } from '../lib/config.ts';
 import { CPU_QUEUE } from '../lib/task-queues.ts';
 import { isServerUp, startDevServer, type DevServer } from '../workers/dev-server.ts';
 import { startServingRuntime, type ServingRuntime } from '../workers/serving-runtime.ts';
@@ -60,7 +61,7 @@ export interface DevStackOptions {
 
 /** Starts (or joins) the dev server, then the runtime, Prometheus and the workers in this process. */
 export async function startDevStack(
-  home = process.env.MODELSHIP_HOME ?? '.modelship',
+  home = loadConfig().home,
   ports: DevPorts = DEFAULT_PORTS,
   options: DevStackOptions = {},
 ): Promise<DevStack> {

@@ -15,28 +15,27 @@ import { registerTrtexecCommand } from './trtexec/index.ts';
 import { registerWebhookCommand } from './webhook.ts';
 import { registerWorkerCommand } from './worker.ts';
 
-// Workers log state changes at INFO; people running the CLI want warnings and their own output.
-Runtime.install({ logger: modelshipLogger() });
-
 const program = new Command('modelship')
   .description('carry a PyTorch model from a git tag to production, through one durable Temporal workflow')
   .option('--address <host:port>', 'Temporal frontend (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
   .option('--namespace <ns>', 'Temporal namespace (default $TEMPORAL_NAMESPACE or default)');
 
-registerInitCommand(program);
-registerReleaseCommands(program);
-registerDevCommand(program);
-registerWorkerCommand(program);
-registerDemoCommand(program);
-registerTrtexecCommand(program);
-registerWebhookCommand(program);
-
 try {
+  // Inside: a command's defaults read the configuration, which refuses wrong MODELSHIP_* values.
+  registerInitCommand(program);
+  registerReleaseCommands(program);
+  registerDevCommand(program);
+  registerWorkerCommand(program);
+  registerDemoCommand(program);
+  registerTrtexecCommand(program);
+  registerWebhookCommand(program);
+  // Workers log state changes at INFO; people running the CLI want warnings and their own output.
+  Runtime.install({ logger: modelshipLogger() });
   await program.parseAsync();
 } catch (err) {
   if (err instanceof ManifestError || err instanceof UserError) {
+    // A UserError's message already ends with its hint.
     console.error(`modelship: ${err.message}`);
-    if (err instanceof UserError && err.hint) console.error(`  hint: ${err.hint}`);
     process.exit(2);
   }
   throw err;

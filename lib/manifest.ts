@@ -10,6 +10,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ManifestError, type FieldIssue } from './errors.ts';
 import { formatFieldPath } from './field-path.ts';
 import { PersonNameSchema } from './person-name.ts';
+import { DEFAULT_ANALYSIS_THRESHOLDS } from './analysis/schemas.ts';
 
 /** Backends a target may name. */
 export const Backend = { OnnxruntimeCpu: 'onnxruntime-cpu', TensorRT: 'tensorrt' } as const;
@@ -219,21 +220,14 @@ const rolloutSpec = z
     analysis: z
       .object({
         interval: DurationString.default('30s'),
-        maxErrorRate: z.number().min(0).max(1).default(0.01),
-        maxErrorRateIncrease: z.number().min(0).max(1).default(0.005),
-        maxLatencyIncrease: z.number().min(0).default(0.2),
-        minAgreement: z.number().min(0).max(1).default(0.98),
-        minRequests: z.int().nonnegative().default(50),
+        maxErrorRate: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.maxErrorRate),
+        maxErrorRateIncrease: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.maxErrorRateIncrease),
+        maxLatencyIncrease: z.number().min(0).default(DEFAULT_ANALYSIS_THRESHOLDS.maxLatencyIncrease),
+        minAgreement: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.minAgreement),
+        minRequests: z.int().nonnegative().default(DEFAULT_ANALYSIS_THRESHOLDS.minRequests),
       })
       .strict()
-      .default({
-        interval: '30s',
-        maxErrorRate: 0.01,
-        maxErrorRateIncrease: 0.005,
-        maxLatencyIncrease: 0.2,
-        minAgreement: 0.98,
-        minRequests: 50,
-      }),
+      .default({ interval: '30s', ...DEFAULT_ANALYSIS_THRESHOLDS }),
     approvalTimeout: z
       .object({ after: DurationString, action: z.enum(['rollback', 'escalate']) })
       .strict()

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { findTemporalBinary } from '../workers/temporal-binary.ts';
 import { startServingRuntime } from '../workers/serving-runtime.ts';
-import { freePort } from '../activities/metrics/index.ts';
+import { freePort } from '../workers/prometheus.ts';
 import { startRelease } from '../cli/release/start-release.ts';
 import { approveUpdate, rolloutStatusQuery, rolloutWorkflowId } from '../lib/rollout.ts';
 import { makeModelRepo, startTemporal, startWorkers, tempDir } from '../test/integration/harness.ts';

@@ -5,6 +5,7 @@
  * @module
  */
 import { DefaultLogger, type LogLevel, type LogMetadata } from '@temporalio/worker';
+import { loadConfig } from '../lib/config.ts';
 
 /** A DefaultLogger that leaves out "No workflows registered" from activity-only workers. */
 export class ModelshipLogger extends DefaultLogger {
@@ -15,6 +16,6 @@ export class ModelshipLogger extends DefaultLogger {
 }
 
 /** The logger at `$MODELSHIP_LOG_LEVEL` (default WARN). */
-export function modelshipLogger(level: LogLevel = (process.env.MODELSHIP_LOG_LEVEL ?? 'WARN') as LogLevel): ModelshipLogger {
+export function modelshipLogger(level: LogLevel = loadConfig().logLevel): ModelshipLogger {
   return new ModelshipLogger(level);
 }

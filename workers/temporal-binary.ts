@@ -6,6 +6,7 @@
  * @module
  */
 import { accessSync, constants } from 'node:fs';
+import { loadConfig } from '../lib/config.ts';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../lib/errors.ts';
@@ -24,7 +25,7 @@ function executable(path: string): boolean {
 /** The path of the `temporal` binary. */
 export function findTemporalBinary(): string {
   const candidates = [
-    process.env.MODELSHIP_TEMPORAL,
+    loadConfig().temporalBin,
     join(ROOT, '.venv', 'bin', 'temporal'),
     join(ROOT, '.modelship', 'bin', 'temporal'),
     ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'temporal')),

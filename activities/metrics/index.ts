@@ -1,6 +1,6 @@
 /**
  * Metrics for the canary analysis: the Prometheus and direct-scrape sources, the `analyzeCanary`
- * activity factory, and a local Prometheus runner.
+ * activity factory (the local Prometheus runner is workers/prometheus.ts).
  *
  * @module
  */
@@ -11,7 +11,6 @@ import type { MetricsSource } from './source.ts';
 export * from './analysis-activities.ts';
 export * from './exposition.ts';
 export * from './prometheus-client.ts';
-export * from './prometheus-process.ts';
 export * from './prometheus-source.ts';
 export * from './scrape-source.ts';
 export * from './series.ts';

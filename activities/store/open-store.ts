@@ -5,20 +5,18 @@
  * @module
  */
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../lib/config.ts';
 import { UserError } from '../../lib/errors.ts';
 import type { ArtifactStore } from './artifact-store.ts';
 import { FileArtifactStore } from './file-store.ts';
 import { S3ArtifactStore } from './s3-store.ts';
-
-/** The default store location, relative to the working directory. */
-export const DEFAULT_ARTIFACTS = '.modelship/artifacts';
 
 /**
  * Opens a store from `MODELSHIP_ARTIFACTS`-style locations.
  *
  * @param location - `file:///path`, `/path`, `relative/path`, or `s3://bucket/prefix`
  */
-export function openArtifactStore(location: string = process.env.MODELSHIP_ARTIFACTS ?? DEFAULT_ARTIFACTS): ArtifactStore {
+export function openArtifactStore(location: string = loadConfig().artifacts): ArtifactStore {
   if (location.startsWith('file://')) return new FileArtifactStore(fileURLToPath(location));
   if (location.startsWith('s3://')) return new S3ArtifactStore(location);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {

@@ -13,6 +13,7 @@
  * @module
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { loadConfig } from '../../lib/config.ts';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -157,7 +158,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--keep-running', 'leave the dev server, workers and runtime running afterwards (UI on :8233)')
     .option('--short', 'stop after v1.0.0 is packaged and promoted')
     .option('--gpu', 'on a GPU host with TensorRT: add a TensorRT target (fp32, fp16, int8) and serve its fp16 engine')
-    .option('--home <dir>', 'where the dev stack keeps its state (default $MODELSHIP_HOME or .modelship)', process.env.MODELSHIP_HOME ?? '.modelship')
+    .option('--home <dir>', 'where the dev stack keeps its state (default $MODELSHIP_HOME or .modelship)', loadConfig().home)
     .action(async (opts: { keepRunning?: boolean; home: string; short?: boolean; gpu?: boolean }) => {
       await runDemo({ home: opts.home, keepRunning: Boolean(opts.keepRunning), short: Boolean(opts.short), gpu: Boolean(opts.gpu) });
     });

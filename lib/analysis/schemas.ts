@@ -48,15 +48,27 @@ export const CheckName = {
 export type CheckName = (typeof CheckName)[keyof typeof CheckName];
 
 /**
+ * The analysis thresholds when the manifest says nothing: the one place they are written (the
+ * manifest schema and the analysis both default to these).
+ */
+export const DEFAULT_ANALYSIS_THRESHOLDS = {
+  maxErrorRate: 0.01,
+  maxErrorRateIncrease: 0.005,
+  maxLatencyIncrease: 0.2,
+  minAgreement: 0.98,
+  minRequests: 50,
+} as const;
+
+/**
  * Analysis thresholds: the manifest's `rollout.analysis` (its `interval` is ignored here) plus the
  * one-sided confidence of the statistical bounds and tests.
  */
 export const AnalysisThresholdsSchema = z.object({
-  maxErrorRate: z.number().min(0).max(1).default(0.01),
-  maxErrorRateIncrease: z.number().min(0).max(1).default(0.005),
-  maxLatencyIncrease: z.number().min(0).default(0.2),
-  minAgreement: z.number().min(0).max(1).default(0.98),
-  minRequests: z.int().nonnegative().default(50),
+  maxErrorRate: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.maxErrorRate),
+  maxErrorRateIncrease: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.maxErrorRateIncrease),
+  maxLatencyIncrease: z.number().min(0).default(DEFAULT_ANALYSIS_THRESHOLDS.maxLatencyIncrease),
+  minAgreement: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.minAgreement),
+  minRequests: z.int().nonnegative().default(DEFAULT_ANALYSIS_THRESHOLDS.minRequests),
   /** One-sided confidence of bounds and tests: 0.95 means bounds at z = 1.645 and α = 0.05. */
   confidence: z.number().gt(0.5).lt(1).default(0.95),
 });

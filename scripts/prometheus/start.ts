@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startPrometheus } from '../../activities/metrics/prometheus-process.ts';
+import { startPrometheus } from '../../workers/prometheus.ts';
 
 const { values } = parseArgs({
   options: {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { freePort, startPrometheus, type RunningPrometheus } from '../../activities/metrics/index.ts';
+import { freePort, startPrometheus, type RunningPrometheus } from '../../workers/prometheus.ts';
 import { RuntimeAdminClient } from '../../activities/runtime/admin-client.ts';
 import { startServingRuntime, type ServingRuntime } from '../../workers/serving-runtime.ts';
 import { trainAndTag } from '../../cli/demo/prepare-repo.ts';

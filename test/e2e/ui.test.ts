@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort } from '../../activities/metrics/index.ts';
+import { freePort } from '../../workers/prometheus.ts';
 import { startTraffic } from '../../cli/demo/traffic.ts';
 import { startRelease } from '../../cli/release/start-release.ts';
 import { rolloutWorkflowId } from '../../lib/rollout.ts';

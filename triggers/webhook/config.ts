@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadConfig } from '../../lib/config.ts';
 import { UserError } from '../../lib/errors.ts';
 import { formatFieldPath } from '../../lib/field-path.ts';
 import type { Provider } from './events.ts';
@@ -91,8 +92,9 @@ export function webhookConfig(value: unknown, source: string, base: string, env:
     throw new UserError(`${source} is not a valid webhook configuration:\n${lines.join('\n')}`, 'see the README, "Releases from tag webhooks"');
   }
   const c = r.data;
-  const githubSecret = env.MODELSHIP_WEBHOOK_GITHUB_SECRET?.trim() || (c.github ? readSecret(c.github.secretFile, base, 'github.secretFile', source) : undefined);
-  const gitlabToken = env.MODELSHIP_WEBHOOK_GITLAB_TOKEN?.trim() || (c.gitlab ? readSecret(c.gitlab.tokenFile, base, 'gitlab.tokenFile', source) : undefined);
+  const settings = loadConfig(env);
+  const githubSecret = settings.webhookGithubSecret ?? (c.github ? readSecret(c.github.secretFile, base, 'github.secretFile', source) : undefined);
+  const gitlabToken = settings.webhookGitlabToken ?? (c.gitlab ? readSecret(c.gitlab.tokenFile, base, 'gitlab.tokenFile', source) : undefined);
   return { repositories: c.repositories, githubSecret, gitlabToken, maxBodyBytes: c.maxBodyBytes, rollout: c.rollout, source };
 }
 

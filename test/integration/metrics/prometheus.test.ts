@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalysisResultSchema, type AnalysisResult } from '../../../lib/analysis/index.ts';
 import { createAnalysisActivities } from '../../../activities/metrics/analysis-activities.ts';
-import { startPrometheus, type RunningPrometheus } from '../../../activities/metrics/prometheus-process.ts';
+import { startPrometheus, type RunningPrometheus } from '../../../workers/prometheus.ts';
 import { createPrometheusSource } from '../../../activities/metrics/prometheus-source.ts';
 import { buildPackages, sendTraffic, sleep, startRuntime, type Packages, type Runtime, type TrafficReport } from './serve-runtime.ts';
 

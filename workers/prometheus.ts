@@ -11,11 +11,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../../lib/errors.ts';
-import { PrometheusClient } from './prometheus-client.ts';
+import { loadConfig } from '../lib/config.ts';
+import { UserError } from '../lib/errors.ts';
+import { PrometheusClient } from '../activities/metrics/prometheus-client.ts';
 
 /** The config template. */
-export const PROMETHEUS_CONFIG_TEMPLATE = fileURLToPath(new URL('../../scripts/prometheus/prometheus.yml.tmpl', import.meta.url));
+export const PROMETHEUS_CONFIG_TEMPLATE = fileURLToPath(new URL('../scripts/prometheus/prometheus.yml.tmpl', import.meta.url));
 
 /** Options of {@link startPrometheus}. */
 export interface StartPrometheusOptions {
@@ -74,8 +75,8 @@ export async function freePort(): Promise<number> {
 }
 
 function defaultBinary(): string {
-  const env = process.env.MODELSHIP_PROMETHEUS_BIN;
-  if (env) return env;
+  const configured = loadConfig().prometheusBin;
+  if (configured) return configured;
   return existsSync('/usr/bin/prometheus') ? '/usr/bin/prometheus' : 'prometheus';
 }
 
