@@ -9,7 +9,7 @@ VITEST := npx vitest run
 demo: bootstrap
 	node --import tsx cli/index.ts demo $(ARGS)
 
-## test: lint, types, fresh schemas, unit, toolkit (real torch + ONNX Runtime), integration (real Temporal)
+## test: lint and types (TypeScript: tsc, eslint; the toolkit: ruff, mypy), fresh schemas, unit, toolkit (real torch + ONNX Runtime), integration (real Temporal)
 test: bootstrap check unit toolkit-test integration
 
 bootstrap:
@@ -18,6 +18,8 @@ bootstrap:
 check:
 	npx tsc --noEmit -p tsconfig.json
 	npx eslint .
+	cd toolkit && ../$(PY) -m ruff check .
+	cd toolkit && ../$(PY) -m mypy
 
 unit:
 	$(VITEST) --project unit

@@ -26,10 +26,10 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import torch' 2>/dev/null
   rm -rf .venv
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
-want=$(sha toolkit/requirements.txt)
+want=$(sha toolkit/requirements.txt toolkit/requirements-dev.txt)
 if [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
-  log "installing pinned PyPI packages (toolkit/requirements.txt)"
-  .venv/bin/pip install -q --disable-pip-version-check -r toolkit/requirements.txt
+  log "installing pinned PyPI packages (toolkit/requirements.txt, and ruff + mypy from requirements-dev.txt)"
+  .venv/bin/pip install -q --disable-pip-version-check -r toolkit/requirements.txt -r toolkit/requirements-dev.txt
   echo "$want" > .venv/.requirements.sha256
 fi
 

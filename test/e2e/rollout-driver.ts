@@ -5,6 +5,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freePort, startPrometheus, type RunningPrometheus } from '../../workers/prometheus.ts';
@@ -115,4 +117,21 @@ export async function tagDigits(repo: string, version: string, opts: DigitsTagOp
       await writeFile(file, y);
     },
   });
+}
+
+const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
+
+/**
+ * With `MODELSHIP_RECORD_HISTORIES=1`, writes each workflow's history to test/histories/ (the JSON
+ * `temporal workflow show --output json` gives, which the replay test reads) and adds it to the
+ * index; without it, does nothing. Run after an intended change of workflow behaviour, then commit.
+ */
+export async function recordHistories(client: Client, entries: { file: string; workflowId: string }[]): Promise<void> {
+  if (process.env.MODELSHIP_RECORD_HISTORIES !== '1') return;
+  const index = JSON.parse(await readFile(join(HISTORIES, 'index.json'), 'utf8')) as Record<string, string>;
+  for (const { file, workflowId } of entries) {
+    await writeFile(join(HISTORIES, file), `${historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory())}\n`);
+    index[file] = workflowId;
+  }
+  await writeFile(join(HISTORIES, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
 }

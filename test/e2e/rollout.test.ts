@@ -24,7 +24,7 @@ import {
 import { statusQuery, type ReleaseStatus } from '../../lib/release.ts';
 import { MALFORMED } from '../fixtures/malformed-payloads.ts';
 import { tempDir } from '../integration/harness.ts';
-import { approveAll, startRolloutStack, tagDigits, waitRollout, type DigitsTagOptions, type RolloutStack } from './rollout-driver.ts';
+import { approveAll, recordHistories, startRolloutStack, tagDigits, waitRollout, type DigitsTagOptions, type RolloutStack } from './rollout-driver.ts';
 
 let stack: RolloutStack;
 let env: RolloutStack['env'];
@@ -46,6 +46,23 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  // Every rollout path this file drives, kept for the replay test (MODELSHIP_RECORD_HISTORIES=1).
+  const paths = [
+    ['v1.0.0', 'first-release-approved'],
+    ['v1.1.0', 'canary-promoted'],
+    ['v1.2.0', 'shadow-rollback'],
+    ['v1.3.0', 'manual-rollback'],
+    ['v1.4.0', 'approval-timeout-rollback'],
+    ['v1.5.0', 'escalated-signal-approval-then-rejection'],
+    ['v1.6.0', 'starved-canary-maxbake-rollback'],
+    ['v1.7.0', 'malformed-input-then-rollback'],
+  ] as const;
+  if (env) {
+    await recordHistories(env.client, [
+      ...paths.map(([tag, path]) => ({ file: `rollout-digits-${tag}-${path}.json`, workflowId: rolloutWorkflowId(`release/digits/${tag}`) })),
+      { file: 'release-digits-v1.1.0-canary-promoted-with-report.json', workflowId: 'release/digits/v1.1.0' },
+    ]);
+  }
   await traffic?.stop();
   await stack?.stop();
 });

@@ -4,7 +4,8 @@ from __future__ import annotations
 import math
 import operator
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,

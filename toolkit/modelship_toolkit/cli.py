@@ -20,7 +20,6 @@ from .jsonio import read_json, write_json_atomic
 from .schema import result_errors, validate_request
 
 
-
 class ResultSchemaError(RuntimeError):
     """A command produced a result that breaks the contract: a toolkit bug."""
 

@@ -23,7 +23,7 @@ class Dataset:
     def __len__(self) -> int:
         return len(next(iter(self.inputs.values())))
 
-    def take(self, index: np.ndarray) -> "Dataset":
+    def take(self, index: np.ndarray) -> Dataset:
         """Returns the samples at ``index`` (in that order)."""
         return Dataset({k: v[index] for k, v in self.inputs.items()}, None if self.labels is None else self.labels[index], self.path)
 

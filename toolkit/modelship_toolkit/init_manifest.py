@@ -74,7 +74,7 @@ def guess(model: torch.nn.Module, feeds: dict[str, np.ndarray]) -> dict[str, Any
             used = {d["name"] for d in dims.values() if isinstance(d, dict)}
             while dim_name in used:
                 dim_name += "_"
-            d = {"name": dim_name, "min": lo, "opt": size, "max": hi}
+            d: dict[str, object] | int = {"name": dim_name, "min": lo, "opt": size, "max": hi}
             notes.append(f"{dim_name}: forward() ran at {lo} and {hi} as well as {size}: made dynamic {lo}..{hi} (widen if your data needs)")
         else:
             d = size

@@ -22,9 +22,10 @@ the chosen engine against PyTorch on its own samples: the search never replaces 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import onnx

@@ -95,6 +95,7 @@ def random_inputs(manifest: Manifest, shapes: ShapeMap, rng: np.random.Generator
     for spec in manifest["inputs"]:
         dtype = NUMPY_DTYPES[spec.get("dtype", "float32")]
         shape = shapes[spec["name"]]
+        x: np.ndarray
         if np.issubdtype(dtype, np.floating):
             x = rng.standard_normal(shape) if distribution == "normal" else rng.random(shape)
         elif dtype is np.bool_:

@@ -78,7 +78,7 @@ def preprocess(src: Path, dst: Path, log: BuildLog) -> Path:
         return src
 
 
-def quantize(src: Path, dst: Path, data: list[Dataset], batch: int, log: BuildLog, levers: "Levers | None" = None) -> None:
+def quantize(src: Path, dst: Path, data: list[Dataset], batch: int, log: BuildLog, levers: Levers | None = None) -> None:
     """Writes the QDQ INT8 model of ``src`` to ``dst``, calibrated on all of ``data`` (one dataset
     per input size) with ``levers``
     (calibration method, per-channel weights, nodes kept in float; default min-max, per-channel)."""
@@ -89,7 +89,7 @@ def quantize(src: Path, dst: Path, data: list[Dataset], batch: int, log: BuildLo
         _quantize_static(src, dst, data, batch, log, levers)
 
 
-def _quantize_static(src: Path, dst: Path, data: list[Dataset], batch: int, log: BuildLog, levers: "Levers") -> None:
+def _quantize_static(src: Path, dst: Path, data: list[Dataset], batch: int, log: BuildLog, levers: Levers) -> None:
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     log(f"quantize_static: {SETTINGS}, levers {levers.describe()}, {sum(map(len, data))} calibration samples at {len(data)} input size(s) in batches of {batch}")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from toolkit_helpers import TOOLKIT_PATH
+
 from modelship_toolkit import cli
 from modelship_toolkit.commands import doctor
 

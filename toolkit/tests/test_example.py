@@ -5,7 +5,6 @@ import json
 import sys
 
 import numpy as np
-
 from toolkit_helpers import EXAMPLE
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import onnx
 import pytest
-
 from toolkit_helpers import base_request
+
 from modelship_toolkit import exporter
 from modelship_toolkit.errors import BadInput
 from modelship_toolkit.versions import torch_version_tuple

@@ -14,9 +14,9 @@ import sys
 import numpy as np
 import pytest
 import torch
+from toolkit_helpers import TOOLKIT_PATH, base_request
 
 from modelship_toolkit.reference import TorchReference, resolve_device
-from toolkit_helpers import TOOLKIT_PATH, base_request
 
 HAS_CUDA = torch.cuda.is_available()
 HAS_PYNVML = importlib.util.find_spec("pynvml") is not None

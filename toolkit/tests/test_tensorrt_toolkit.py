@@ -4,16 +4,16 @@ compatibility lock (pure)."""
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
 
 import onnx
 import pytest
 import torch
+from toolkit_helpers import TOOLKIT_PATH, base_request
 
 from modelship_toolkit.serve.package import PackageError, check_tensorrt_compat
-from toolkit_helpers import TOOLKIT_PATH, base_request
 
 HAS_TENSORRT = importlib.util.find_spec("tensorrt") is not None
 HAS_CUDA = torch.cuda.is_available()

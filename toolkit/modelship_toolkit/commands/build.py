@@ -8,12 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
 
-import numpy as np
-
 from .. import int8_search, progress, quantize
-from ..qdq_form import qdq_census, tensorrt_qdq_problems
 from ..buildlog import BuildLog
 from ..data import Dataset, across_shapes, load_npz
 from ..errors import BadInput
@@ -21,6 +19,7 @@ from ..hashing import file_digest
 from ..manifest import batch_of, random_inputs, shapes_at
 from ..onnx_info import operator_census
 from ..paths import existing_file, out_dir
+from ..qdq_form import qdq_census, tensorrt_qdq_problems
 from ..versions import python, versions
 from ._backend import require_known
 

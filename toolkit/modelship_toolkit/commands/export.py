@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -130,7 +129,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     partial = out / f".model.onnx.{os.getpid()}.partial"
     try:
         args = tuple(torch.from_numpy(feeds[n]) for n in names_in)
-        io_names = {"input_names": names_in, "output_names": output_names(manifest), "dynamic_axes": axes}
+        io_names: dict[str, Any] = {"input_names": names_in, "output_names": output_names(manifest), "dynamic_axes": axes}
         try:
             adjusted = exporter.export(model, args, partial, plan, **io_names)
         except BadInput as err:

@@ -19,8 +19,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .package import PackageError
 from .fleet import Fleet
+from .package import PackageError
 from .variants import AdminError
 
 Reply = tuple[int, dict[str, Any]]

@@ -15,10 +15,12 @@ future, the event loop awaits it)::
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -211,7 +213,7 @@ class DataPlane:
         """:meth:`begin`, wait in this thread, :meth:`finish` (for threaded front ends)."""
         p = self.begin(name, version, obj, **kw)
         try:
-            outputs = p.future.result(timeout=p.timeout_s)
+            outputs = cast("concurrent.futures.Future[Any]", p.future).result(timeout=p.timeout_s)
         except Exception as e:  # noqa: BLE001 - every failure becomes an answer
             raise self.fail(p, e) from None
         return self.finish(p, outputs)
@@ -220,7 +222,7 @@ class DataPlane:
         """:meth:`begin`, await on the running event loop (the deadline answers 504 and drops the
         request if its batch has not started), :meth:`finish` (for front ends on the loop)."""
         p = self.begin(name, version, obj, on_loop=True, **kw)
-        fut = p.future
+        fut = cast("asyncio.Future[Any]", p.future)
         deadline = asyncio.get_running_loop().call_later(p.timeout_s, _expire, fut)
         try:
             outputs = await fut

@@ -6,10 +6,11 @@ collector, so unloaded variants leave no stale series.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 try:  # no *_created series: they double the exposition and nobody queries them here
     from prometheus_client import disable_created_metrics
@@ -25,7 +26,7 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 MAX_ABS_BUCKETS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0)
 
 
-class _StateCollector:
+class _StateCollector(Collector):
     def __init__(self, snapshot: Callable[[], list[dict]]) -> None:
         self._snapshot = snapshot
 

@@ -22,7 +22,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .spec import ModelSpec, SpecError, model_spec_from_manifest
 
@@ -226,7 +226,8 @@ def load_package(path: str | os.PathLike[str]) -> ReleasePackage:
 
     manifest = metadata.get("manifest")
     try:
-        spec = model_spec_from_manifest(manifest, field="manifest")
+        # Anything but an object is refused by the spec reader itself, naming the field.
+        spec = model_spec_from_manifest(cast("dict[str, Any]", manifest), field="manifest")
     except SpecError as e:
         raise PackageError(f"metadata.json {e}", field="manifest") from None
     backend = metadata.get("backend")

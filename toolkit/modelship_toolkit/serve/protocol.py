@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
-
-import orjson
+from typing import Any
 
 import numpy as np
+import orjson
 
 from .spec import NUMPY_DTYPE, V2_DATATYPE, ModelSpec
 
@@ -81,6 +81,7 @@ def parse_labels(raw: Any, where: str) -> list[int] | None:
     """A label: one class index, a list of them (one per row), or a comma-separated string."""
     if raw is None or raw == "":
         return None
+    values: list[int] | None
     try:
         if isinstance(raw, str):
             values = [int(x) for x in raw[:10_000].split(",")]
@@ -119,7 +120,8 @@ def split_binary(obj: Mapping[str, Any], tail: bytes | memoryview) -> list[memor
     raw_inputs = obj.get("inputs")
     if not isinstance(raw_inputs, list):
         raise RequestError("inputs: expected a non-empty list of tensors")
-    view, off, parts = memoryview(tail), 0, []
+    view, off = memoryview(tail), 0
+    parts: list[memoryview | None] = []
     for i, t in enumerate(raw_inputs):
         n = binary_size(t, f"inputs[{i}]")
         if n is None:

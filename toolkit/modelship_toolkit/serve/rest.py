@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 
-from .admin import authorize, handle_admin
+from .admin import Reply, authorize, handle_admin
 from .dataplane import DataPlane, ServeError
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .protocol import RequestError, encode_response, parse_json, split_binary
@@ -193,7 +194,8 @@ class RestApp:
             denied = authorize(headers.get("authorization"), self.admin_token)
             query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
             # Loading a package takes seconds (unpacking, session creation): off the event loop.
-            status, obj = denied or await asyncio.get_running_loop().run_in_executor(None, handle_admin, verb, path, body, self.plane.fleet, query)
+            reply: Reply = denied if denied is not None else await asyncio.get_running_loop().run_in_executor(None, handle_admin, verb, path, body, self.plane.fleet, query)
+            status, obj = reply
             return await self._reply(send, status, _json(obj))
         if path == "/metrics" and verb == "GET":
             return await self._reply(send, 200, self.plane.fleet.metrics.render(), METRICS_CONTENT_TYPE)

@@ -7,9 +7,10 @@ requests can be stacked along axis 0) when every input's first dim is dynamic.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

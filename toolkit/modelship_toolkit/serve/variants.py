@@ -11,8 +11,9 @@ import hashlib
 import logging
 import random
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

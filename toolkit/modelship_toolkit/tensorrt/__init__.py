@@ -6,6 +6,6 @@ it is constructed, so CPU-only hosts can import the toolkit.
 from __future__ import annotations
 
 from .dtypes import TENSORRT_TO_TORCH, torch_dtype_for
-from .runner import TensorRTRunner, TensorRTUnavailableError, TensorInfo, import_tensorrt
+from .runner import TensorInfo, TensorRTRunner, TensorRTUnavailableError, import_tensorrt
 
 __all__ = ["TENSORRT_TO_TORCH", "TensorInfo", "TensorRTRunner", "TensorRTUnavailableError", "import_tensorrt", "torch_dtype_for"]

@@ -9,10 +9,11 @@ torch's current stream, so it orders correctly with the caller's own torch work.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch

@@ -3,17 +3,19 @@ on ephemeral loopback ports."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # toolkit/
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from modelship_toolkit.serve import ServeConfig, create_server  # noqa: E402
 from serve_harness import TOKEN, Client  # noqa: E402
 from serve_pkgbuild import build_package  # noqa: E402
+
+from modelship_toolkit.serve import ServeConfig, create_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tarfile
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from serve_harness import metric_sum
 from serve_pkgbuild import copy_package, edit_metadata
 
@@ -93,7 +92,7 @@ def test_shadow_never_changes_stable_answers_and_records_agreement(make_server, 
     assert metric_sum(m, "modelship_shadow_max_abs_sum", **labels) > 0  # other weights: outputs differ
     # a shadow with the same weights agrees everywhere
     assert c.admin("POST", "load", {"variant": "shadow", "package": str(packages["v2"])})[0] == 200
-    for i in range(4):
+    for _ in range(4):
         _infer(c)
     labels = {"stable_version": "v1.0.0", "shadow_version": "v2.0.0"}
     deadline = time.time() + 5

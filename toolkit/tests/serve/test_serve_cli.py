@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from serve_harness import TOKEN, Client, metric_sum
 
 TOOLKIT = Path(__file__).resolve().parents[2]

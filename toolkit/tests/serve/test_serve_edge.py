@@ -10,7 +10,6 @@ import time
 
 import numpy as np
 import pytest
-
 from serve_harness import TOKEN, metric_sum
 
 X = np.zeros((1, 1, 8, 8), dtype=np.float32).reshape(-1).tolist()
@@ -32,7 +31,7 @@ def _raw(port: int, payload: bytes, *, read: bool = True, timeout: float = 5.0) 
         while True:
             try:
                 chunk = s.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             if not chunk:
                 break

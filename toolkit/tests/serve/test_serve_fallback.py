@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-
 from serve_harness import metric_sum
 from serve_pkgbuild import copy_package, edit_metadata
 

@@ -3,7 +3,6 @@ model name, and one model's admin operations never touch another's."""
 from __future__ import annotations
 
 import numpy as np
-
 from serve_harness import metric_sum
 
 X = np.random.default_rng(4).normal(size=(1, 1, 8, 8)).astype(np.float32).reshape(-1).tolist()

@@ -11,10 +11,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from serve_pkgbuild import build_package, copy_package, edit_metadata, write_metadata
 
 from modelship_toolkit.serve.backends import load_backend
 from modelship_toolkit.serve.package import PackageError, load_package
-from serve_pkgbuild import build_package, copy_package, edit_metadata, write_metadata
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,8 @@ import onnxruntime as ort
 import pytest
 import tritonclient.grpc as grpcclient
 import tritonclient.http as httpclient
-from tritonclient.utils import InferenceServerException
-
 from serve_harness import TOKEN
+from tritonclient.utils import InferenceServerException
 
 
 def _reference(package, x: np.ndarray) -> np.ndarray:

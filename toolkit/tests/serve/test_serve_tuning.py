@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 
-from modelship_toolkit.serve.tuning import DEFAULT_MAX_BATCH, choose_max_batch
 from serve_pkgbuild import copy_package
+
+from modelship_toolkit.serve.tuning import DEFAULT_MAX_BATCH, choose_max_batch
 
 
 def _bench(tmp_path, points):

@@ -8,7 +8,6 @@ import zlib
 
 import numpy as np
 import onnxruntime as ort
-
 from serve_harness import metric_sum
 
 X = np.random.default_rng(1).normal(size=(2, 1, 8, 8)).astype(np.float32)
