@@ -30,18 +30,30 @@ export async function withFailures<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
+/** {@link toolkitCallOptions}: toolkit call options, and `say` for the activity's own progress. */
+export interface StepHeartbeats extends ToolkitCallOptions {
+  onProgress: (event: ProgressEvent) => void;
+  keepAlive: () => void;
+  signal: AbortSignal;
+  /** Reports progress of the activity itself (a trtexec run, a cache hit). */
+  say(message: string, done?: number, total?: number): void;
+}
+
 /**
- * Toolkit call options for the current activity: progress lines become heartbeats (the UI shows
- * the last one), the process is reported alive while it runs, and cancellation ends it.
+ * Heartbeats of the current activity's step, usable as toolkit call options: progress lines become
+ * heartbeats (the UI shows the last one), the process is reported alive while it runs, and
+ * cancellation ends it.
  */
-export function toolkitCallOptions(step: string): ToolkitCallOptions {
+export function toolkitCallOptions(step: string): StepHeartbeats {
   const ctx = Context.current();
   let last: ProgressEvent = { event: 'progress', step, message: 'started' };
+  const beat = (event: ProgressEvent) => {
+    last = event;
+    ctx.heartbeat(last);
+  };
   return {
-    onProgress: (event) => {
-      last = { ...event, step: event.step || step };
-      ctx.heartbeat(last);
-    },
+    onProgress: (event) => beat({ ...event, step: event.step || step }),
+    say: (message, done, total) => beat({ event: 'progress', step, message, ...(done !== undefined ? { done } : {}), ...(total !== undefined ? { total } : {}) }),
     keepAlive: () => ctx.heartbeat(last),
     signal: ctx.cancellationSignal,
   };

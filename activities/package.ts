@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { ArtifactRef } from '../lib/artifact-ref.ts';
 import type { EngineResult, ExportedModel, PackagedEngine, ResolvedSource } from '../lib/release.ts';
 import type { ActivityDeps } from './deps.ts';
-import { engineFileName } from './engine.ts';
+import { engineFileName } from './engine-file.ts';
 import { withFailures } from './failures.ts';
 import { packageKey, releaseIndexKey } from './keys.ts';
 import { compatibilityLock } from './tensorrt/compat.ts';

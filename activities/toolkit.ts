@@ -72,6 +72,16 @@ export class ToolkitGateFailure<C extends ToolkitCommand> extends Error {
   }
 }
 
+/** The report of a gate command (`parity`), also when its gate said no: the workflow decides what a failing verdict means. */
+export async function reportEvenIfGateFailed<T>(run: Promise<T>): Promise<T> {
+  try {
+    return await run;
+  } catch (err) {
+    if (err instanceof ToolkitGateFailure) return err.report as T;
+    throw err;
+  }
+}
+
 /**
  * Runs `python -m modelship_toolkit <command>` and returns its validated result.
  *

@@ -67,7 +67,15 @@ export class Workspace {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Writes `value` as pretty JSON to `dir/name`; returns the path. */
+export async function writeJson(dir: string, name: string, value: unknown): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+  return path;
+}
+
+/** True when `path` exists. */
+export async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;

@@ -7,7 +7,7 @@
  * @module
  */
 import { cpus } from 'node:os';
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -15,7 +15,7 @@ import { execa } from 'execa';
 import { modelProcessEnv } from '../process-env.ts';
 import type { ArtifactRef } from '../../lib/artifact-ref.ts';
 import { ErrorType } from '../../lib/errors.ts';
-import type { ParityReport, ProgressEvent } from '../../lib/toolkit-contract.ts';
+import type { ParityReport } from '../../lib/toolkit-contract.ts';
 import { BenchReportSchema, type BenchReport } from '../../lib/toolkit-contract.ts';
 import {
   buildTrtexecBenchCommand,
@@ -30,8 +30,10 @@ import {
   timingCacheFileName,
 } from '../../lib/trtexec/index.ts';
 import type { ActivityDeps } from '../deps.ts';
-import type { BuiltEngine, EngineStepInput } from '../engine.ts';
-import { KEEP_ALIVE_MS, runToolkit, ToolkitGateFailure } from '../toolkit.ts';
+import type { BuiltEngine, BuiltEngineInput, EngineStepInput, EngineSteps } from '../../lib/engine-steps.ts';
+import { toolkitCallOptions } from '../failures.ts';
+import { exists } from '../workspace.ts';
+import { KEEP_ALIVE_MS, reportEvenIfGateFailed, runToolkit } from '../toolkit.ts';
 import { batchOf, benchShapes } from './bench-shapes.ts';
 import { engineCachePrefix, fetchTimingCache, lookupEngine, storeEngine, storeTimingCache } from './caches.ts';
 import { trtexecFailure, workspaceForAttempt } from './failure.ts';
@@ -41,33 +43,8 @@ import { runTrtexec, trtexecProgress } from './trtexec-process.ts';
 /** Hardware compatibility of the engines built here: none (they run on the building architecture only). */
 export const HARDWARE_COMPATIBILITY = 'none';
 
-/** Heartbeats for one step: the last progress event, re-sent while a process runs. */
-function heartbeats(step: string) {
-  const ctx = Context.current();
-  let last: ProgressEvent = { event: 'progress', step, message: 'started' };
-  return {
-    ctx,
-    say(message: string, done?: number, total?: number) {
-      last = { event: 'progress', step, message, ...(done !== undefined ? { done } : {}), ...(total !== undefined ? { total } : {}) };
-      ctx.heartbeat(last);
-    },
-    onProgress: (event: ProgressEvent) => {
-      last = { ...event, step: event.step || step };
-      ctx.heartbeat(last);
-    },
-    keepAlive: () => ctx.heartbeat(last),
-  };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** The TensorRT engine steps of a GPU worker. */
-export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, workerId: string, gpu: GpuRuntime) {
+export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, workerId: string, gpu: GpuRuntime): EngineSteps {
   const { host, slots, trtexecPath } = gpu;
   const trtVersion = formatTensorRTVersion(host.tensorrt);
   const gpuEnv = (index: number) => ({ CUDA_VISIBLE_DEVICES: String(index) });
@@ -76,7 +53,7 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
   return {
     /** Step 3: the engine, from the engine cache or built by trtexec on one GPU. */
     async build(input: EngineStepInput, prefix: string): Promise<BuiltEngine> {
-      const hb = heartbeats('build');
+      const hb = toolkitCallOptions('build');
       const { manifest } = input.source;
       const repoDir = await workspace.unpackSource(input.source.source, input.releaseId);
       const exportedOnnx = await workspace.fetch(input.exported.onnx);
@@ -92,7 +69,7 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
           toolkit,
           'build',
           { repoDir, manifest, onnxPath: exportedOnnx, backend: 'tensorrt', precision: 'int8', outDir },
-          { onProgress: hb.onProgress, keepAlive: hb.keepAlive, signal: hb.ctx.cancellationSignal },
+          { onProgress: hb.onProgress, keepAlive: hb.keepAlive, signal: hb.signal },
         );
         if (!prepared.quantization?.qdq || prepared.quantization.qdq.quantizeLinear === 0) {
           // Never `--int8` on a model without Q/DQ: trtexec would calibrate it on random data.
@@ -158,7 +135,7 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
           },
           keepAlive: hb.keepAlive,
           keepAliveMs: KEEP_ALIVE_MS,
-          signal: hb.ctx.cancellationSignal,
+          signal: hb.signal,
         });
         const failure = trtexecFailure(outcome, {
           what: `TensorRT ${input.precision} build of ${input.target.name}`,
@@ -215,33 +192,30 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
         const buildReport = await workspace.keep(prefix, 'build.json', reportPath);
         const secs = log.engine.buildSeconds !== null ? `built in ${log.engine.buildSeconds.toFixed(1)} s on GPU ${index}, ` : '';
         return { engine: entry.engine, buildLog: entry.buildLog, buildReport, summary: `${(entry.engine.bytes / 1024).toFixed(0)} KiB engine, ${secs}cache miss (stored ${key})` };
-      }, hb.ctx.cancellationSignal);
+      }, hb.signal);
     },
 
     /** Step 4: the toolkit's parity with TensorRTRunner and the PyTorch reference, on one GPU. */
-    async parity(input: EngineStepInput & { engine: ArtifactRef }): Promise<ParityReport> {
-      const hb = heartbeats('parity');
+    async parity(input: BuiltEngineInput): Promise<ParityReport> {
+      const hb = toolkitCallOptions('parity');
       const repoDir = await workspace.unpackSource(input.source.source, input.releaseId);
       const checkpointPath = await workspace.fetch(input.source.checkpoint);
       const enginePath = await workspace.fetch(input.engine);
       return slots.withGpu(async (index) => {
-        try {
-          return await runToolkit(
+        return reportEvenIfGateFailed(
+          runToolkit(
             toolkit,
             'parity',
             { repoDir, manifest: input.source.manifest, checkpointPath, enginePath, backend: 'tensorrt', precision: input.precision, referenceDevice: 'cuda' },
-            { onProgress: hb.onProgress, keepAlive: hb.keepAlive, signal: hb.ctx.cancellationSignal, env: gpuEnv(index) },
-          );
-        } catch (err) {
-          if (err instanceof ToolkitGateFailure) return err.report as ParityReport;
-          throw err;
-        }
-      }, hb.ctx.cancellationSignal);
+            { ...hb, env: gpuEnv(index) },
+          ),
+        );
+      }, hb.signal);
     },
 
     /** Step 5: `trtexec --loadEngine --exportTimes` per shape; peak GPU memory from NVML or the log. */
-    async bench(input: EngineStepInput & { engine: ArtifactRef }, outDir: string): Promise<BenchReport> {
-      const hb = heartbeats('bench');
+    async bench(input: BuiltEngineInput, outDir: string): Promise<BenchReport> {
+      const hb = toolkitCallOptions('bench');
       const started = Date.now();
       const { manifest } = input.source;
       const enginePath = await workspace.fetch(input.engine);
@@ -285,7 +259,7 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
             },
             keepAlive: hb.keepAlive,
             keepAliveMs: KEEP_ALIVE_MS,
-            signal: hb.ctx.cancellationSignal,
+            signal: hb.signal,
           });
           const failure = trtexecFailure(outcome, { what: `TensorRT benchmark of ${input.target.name} ${input.precision}`, workerId });
           if (failure) {
@@ -321,7 +295,7 @@ export function createTensorRTSteps({ workspace, toolkit }: ActivityDeps, worker
           gpu: { name: device.name, index, peakMemoryBytes: peak.bytes, memorySource: peak.source, tensorrt: trtVersion },
           durationMs: Date.now() - started,
         });
-      }, hb.ctx.cancellationSignal);
+      }, hb.signal);
     },
   };
 }
