@@ -38,7 +38,7 @@ function snapshot(state: RuntimeState): ServingSnapshot {
     candidateVersion: state.variants.candidate?.version,
     shadowVersion: state.variants.shadow?.version,
     weights: state.weights,
-    fallback: Object.values(state.variants).some((v) => v?.fallback),
+    fallback: [state.variants.stable, state.variants.candidate, state.variants.shadow, state.variants.previous].some((v) => v?.fallback),
   };
 }
 

@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ManifestSchema } from './manifest.ts';
+import { RuntimeLoadedSchema, RuntimePromotedSchema, RuntimeRolledBackSchema, RuntimeStateSchema, RuntimeWeightsSchema } from './runtime-admin.ts';
 import { TOOLKIT_COMMANDS, ToolkitExit } from './toolkit-contract.ts';
 
 /** Where the toolkit reads its schemas from. */
@@ -20,6 +21,12 @@ function render(schema: z.ZodType, io: 'input' | 'output'): string {
 export function renderToolkitSchemas(): Record<string, string> {
   const files: Record<string, string> = {
     'manifest.json': render(ManifestSchema, 'input'),
+    // The serving runtime's admin replies (its tests check them against these).
+    'admin.state.json': render(RuntimeStateSchema, 'output'),
+    'admin.load.json': render(RuntimeLoadedSchema, 'output'),
+    'admin.weights.json': render(RuntimeWeightsSchema, 'output'),
+    'admin.promote.json': render(RuntimePromotedSchema, 'output'),
+    'admin.rollback.json': render(RuntimeRolledBackSchema, 'output'),
     // The command list and exit codes, defined here once and read by the toolkit's CLI.
     'contract.json': `${JSON.stringify({ commands: Object.keys(TOOLKIT_COMMANDS), exitCodes: ToolkitExit }, null, 2)}\n`,
   };

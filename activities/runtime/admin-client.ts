@@ -3,27 +3,20 @@
  *
  * @module
  */
+import type { z } from 'zod';
 import { UserError } from '../../lib/errors.ts';
+import { formatFieldPath } from '../../lib/field-path.ts';
+import {
+  RuntimeLoadedSchema,
+  RuntimePromotedSchema,
+  RuntimeRolledBackSchema,
+  RuntimeStateSchema,
+  RuntimeWeightsSchema,
+  type RuntimeState,
+  type RuntimeVariant,
+} from '../../lib/runtime-admin.ts';
 
-/** One loaded variant as the runtime describes it. */
-export interface RuntimeVariant {
-  version: string;
-  modelId: string;
-  backend: string;
-  packageBackend: string;
-  precision: string;
-  fallback: boolean;
-  fallbackReason?: string | null;
-  sha256: string;
-  package: string;
-}
-
-/** `GET /admin/state`. */
-export interface RuntimeState {
-  model: string | null;
-  variants: Partial<Record<'stable' | 'candidate' | 'shadow' | 'previous', RuntimeVariant>>;
-  weights: { candidate: number; stable: number; shadow: number };
-}
+export type { RuntimeState, RuntimeVariant } from '../../lib/runtime-admin.ts';
 
 /** Where the runtime is and its admin token. */
 export interface RuntimeEndpoint {
@@ -46,7 +39,7 @@ export class RuntimeAdminError extends Error {
 export class RuntimeAdminClient {
   constructor(private readonly endpoint: RuntimeEndpoint) {}
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  private async call<T>(schema: z.ZodType<T>, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.endpoint.url), {
@@ -63,7 +56,12 @@ export class RuntimeAdminClient {
       throw new UserError(`serving runtime refused the admin token (${res.status}): ${payload.error ?? ''}`, 'set MODELSHIP_ADMIN_TOKEN (or MODELSHIP_ADMIN_TOKEN_FILE) to the runtime\'s token');
     }
     if (!res.ok) throw new RuntimeAdminError(res.status, `runtime ${method} ${path} → ${res.status}: ${payload.error ?? JSON.stringify(payload)}`);
-    return payload as T;
+    const reply = schema.safeParse(payload);
+    if (!reply.success) {
+      const issue = reply.error.issues[0]!;
+      throw new RuntimeAdminError(res.status, `runtime ${method} ${path} answered outside the admin contract (lib/runtime-admin.ts): ${formatFieldPath(issue.path) || '(reply)'}: ${issue.message}`);
+    }
+    return reply.data;
   }
 
   /**
@@ -71,22 +69,22 @@ export class RuntimeAdminClient {
    * while it serves one (histories recorded before it served many call so).
    */
   state(model?: string): Promise<RuntimeState> {
-    return this.call('GET', model ? `/admin/state?model=${encodeURIComponent(model)}` : '/admin/state');
+    return this.call(RuntimeStateSchema, 'GET', model ? `/admin/state?model=${encodeURIComponent(model)}` : '/admin/state');
   }
   /** Loads (sha256-checked, warmed) a package folder into a variant of the model it belongs to. */
   load(variant: 'stable' | 'candidate' | 'shadow', packageDir: string, model?: string): Promise<RuntimeVariant> {
-    return this.call('POST', '/admin/load', { variant, package: packageDir, ...(model ? { model } : {}) });
+    return this.call(RuntimeLoadedSchema, 'POST', '/admin/load', { variant, package: packageDir, ...(model ? { model } : {}) });
   }
   /** Sets a model's candidate weight and shadow share (percent). */
-  setWeights(weights: { candidate?: number; shadow?: number }, model?: string): Promise<unknown> {
-    return this.call('POST', '/admin/weights', { ...weights, ...(model ? { model } : {}) });
+  setWeights(weights: { candidate?: number; shadow?: number }, model?: string): Promise<z.infer<typeof RuntimeWeightsSchema>> {
+    return this.call(RuntimeWeightsSchema, 'POST', '/admin/weights', { ...weights, ...(model ? { model } : {}) });
   }
   /** The model's candidate becomes stable. */
-  promote(model?: string): Promise<RuntimeState> {
-    return this.call('POST', '/admin/promote', model ? { model } : {});
+  promote(model?: string): Promise<z.infer<typeof RuntimePromotedSchema>> {
+    return this.call(RuntimePromotedSchema, 'POST', '/admin/promote', model ? { model } : {});
   }
   /** The model's candidate and shadow out; its stable keeps serving. */
-  rollback(model?: string): Promise<RuntimeState> {
-    return this.call('POST', '/admin/rollback', model ? { model } : {});
+  rollback(model?: string): Promise<z.infer<typeof RuntimeRolledBackSchema>> {
+    return this.call(RuntimeRolledBackSchema, 'POST', '/admin/rollback', model ? { model } : {});
   }
 }

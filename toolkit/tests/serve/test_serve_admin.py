@@ -127,3 +127,40 @@ def test_rollback_and_promote(make_server, packages):
     status, body = c.admin("POST", "rollback", {"toPrevious": True})
     assert status == 200 and body["stable"] == "v1.0.0"
     assert _infer(c)[2]["model_version"] == "v1.0.0"
+
+
+def test_admin_replies_keep_the_contract_the_rollout_reads(make_server, packages):
+    """Every admin reply the rollout's client parses matches the JSON Schema generated from
+    lib/runtime-admin.ts (the same zod schemas the client parses with)."""
+    import jsonschema
+
+    schemas = Path(__file__).resolve().parents[2] / "modelship_toolkit" / "schemas"
+
+    def check(kind: str, reply: dict) -> None:
+        schema = json.loads((schemas / f"admin.{kind}.json").read_text())
+        jsonschema.Draft202012Validator(schema).validate(reply)
+
+    _, c = make_server()
+    status, loaded = c.admin("POST", "load", {"variant": "candidate", "package": str(packages["v2"])})
+    assert status == 200
+    check("load", loaded)
+    status, weights = c.admin("POST", "weights", {"candidate": 25, "shadow": 50})
+    assert status == 200
+    check("weights", weights)
+    status, state = c.admin("GET", "state")
+    assert status == 200 and set(state["variants"]) == {"stable", "candidate"}
+    check("state", state)
+    status, promoted = c.admin("POST", "promote")
+    assert status == 200 and promoted["stable"] == "v2.0.0"
+    check("promote", promoted)
+    status, rolled_back = c.admin("POST", "rollback")
+    assert status == 200
+    check("rollback", rolled_back)
+    # The schema is no rubber stamp: a reply without weights, or a weight over 100, is refused.
+    broken = dict(state, weights={"candidate": 101, "stable": 0, "shadow": 0})
+    try:
+        check("state", broken)
+    except jsonschema.ValidationError as e:
+        assert "101" in str(e.message)
+    else:
+        raise AssertionError("a weight of 101% passed the admin contract")

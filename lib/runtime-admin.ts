@@ -1,0 +1,56 @@
+/**
+ * The serving runtime's admin API replies, defined once: the rollout's client parses every reply
+ * with these (a runtime that answers something else is named, not trusted), and the runtime's own
+ * tests check its replies against the JSON Schemas generated from them
+ * (toolkit/modelship_toolkit/schemas/admin.*.json).
+ *
+ * @module
+ */
+import { z } from 'zod';
+
+const percent = z.number().min(0).max(100);
+
+/** One loaded variant as the runtime describes it. */
+export const RuntimeVariantSchema = z.looseObject({
+  version: z.string(),
+  modelId: z.string(),
+  /** The engine it runs on here (`onnxruntime`, `tensorrt`, `pytorch` when it fell back). */
+  backend: z.string(),
+  /** The backend the package was built for. */
+  packageBackend: z.string(),
+  precision: z.string(),
+  fallback: z.boolean(),
+  fallbackReason: z.string().nullable().optional(),
+  sha256: z.string(),
+  package: z.string(),
+  maxBatchSize: z.int().positive().optional(),
+  maxBatchSizeFrom: z.string().optional(),
+});
+/** One loaded variant. */
+export type RuntimeVariant = z.infer<typeof RuntimeVariantSchema>;
+
+/** Traffic weights of a model, in percent. */
+export const RuntimeWeightsSchema = z.looseObject({ candidate: percent, stable: percent, shadow: percent });
+
+/** `GET /admin/state?model=…`. */
+export const RuntimeStateSchema = z.looseObject({
+  model: z.string().nullable(),
+  variants: z.looseObject({
+    stable: RuntimeVariantSchema.optional(),
+    candidate: RuntimeVariantSchema.optional(),
+    shadow: RuntimeVariantSchema.optional(),
+    previous: RuntimeVariantSchema.optional(),
+  }),
+  weights: RuntimeWeightsSchema,
+});
+/** A model's variants and weights. */
+export type RuntimeState = z.infer<typeof RuntimeStateSchema>;
+
+/** `POST /admin/promote`: the candidate's version is now stable; the old stable is kept as previous. */
+export const RuntimePromotedSchema = z.looseObject({ stable: z.string(), previous: z.string().nullable() });
+
+/** `POST /admin/rollback`: what serves now, and the versions taken out. */
+export const RuntimeRolledBackSchema = z.looseObject({ stable: z.string().nullable(), unloaded: z.array(z.string()) });
+
+/** `POST /admin/load`: the variant now loaded, with its role and model. */
+export const RuntimeLoadedSchema = RuntimeVariantSchema.extend({ loaded: z.enum(['stable', 'candidate', 'shadow']), model: z.string() });
