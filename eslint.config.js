@@ -17,7 +17,7 @@ export default tseslint.config(
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': 'off',
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'child_process', 'execa', '../activities/*'], allowTypeImports: true, message: 'workflows are deterministic: no Node I/O; activities only as types' }] }],
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'child_process', 'execa', '../activities/*', '../../activities/*'], allowTypeImports: true, message: 'workflows are deterministic: no Node I/O; activities only as types' }] }],
     },
   },
 );
