@@ -2,13 +2,15 @@
  * The whole release on the real Temporal dev server, the real serving runtime and a real
  * Prometheus, with live traffic: first release and promotion, shadow → canary → promotion with
  * approvals, a bad candidate rolled back by the analysis, a manual rollback mid-canary, an approver
- * refused by the validator, an approval timeout, and a canary step starved of traffic until maxBake.
+ * refused by the validator, an approval timeout, a canary step starved of traffic until maxBake,
+ * malformed input, and a release cancelled mid-canary (the rollout compensates before it ends).
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { RuntimeAdminClient } from '../../activities/runtime/admin-client.ts';
 import { startTraffic } from '../../cli/demo/traffic.ts';
 import { startRelease } from '../../cli/release/start-release.ts';
@@ -56,6 +58,7 @@ afterAll(async () => {
     ['v1.5.0', 'escalated-signal-approval-then-rejection'],
     ['v1.6.0', 'starved-canary-maxbake-rollback'],
     ['v1.7.0', 'malformed-input-then-rollback'],
+    ['v1.8.0', 'release-cancelled-mid-canary'],
   ] as const;
   if (env) {
     await recordHistories(env.client, [
@@ -252,6 +255,28 @@ describe('rollout', () => {
     const status = (await r.handle.result()) as ReleaseStatus;
     expect(status.stage).toBe('rolled-back');
     expect((await admin.state()).variants.stable?.version).toBe('v1.1.0');
+  });
+
+  it('rolls back when the release is cancelled mid-canary, and keeps the record', async () => {
+    await tag('v1.8.0', { trainArgs: ['--seed', '29'] });
+    const r = await startRelease(env.client, { repo, tag: 'v1.8.0' });
+    const rollout = env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId));
+    await waitRollout(env.client, r.workflowId, (s) => s.awaiting?.step === 1, 90_000);
+    await rollout.executeUpdate(approveUpdate, { args: [{ by: 'alice', step: 1 }] });
+    await waitRollout(env.client, r.workflowId, (s) => s.phase === 'canary' && s.weights.candidate === 50);
+    await r.handle.cancel();
+    const err = await r.handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect((await rollout.describe()).status.name).toBe('CANCELLED');
+    // The compensation ran although the workflow was being cancelled: stable only, and said so.
+    const state = await admin.state();
+    expect(state.variants.stable?.version).toBe('v1.1.0');
+    expect(state.variants.candidate).toBeUndefined();
+    expect(state.weights.candidate).toBe(0);
+    const decisions = join(home, 'artifacts', 'packages', 'digits', 'v1.8.0', 'decisions');
+    const rollback = (await readdir(decisions)).find((f) => f.endsWith('-rollback.json'))!;
+    expect(JSON.parse(await readFile(join(decisions, rollback), 'utf8'))).toMatchObject({ kind: 'rollback', verdict: 'done', reason: 'the release was cancelled' });
   });
 
   it('refuses the admin API without the right token', async () => {
