@@ -41,6 +41,17 @@ function tag(version: string, opts: DigitsTagOptions = {}): Promise<void> {
   return tagDigits(repo, version, opts);
 }
 
+/** Tags and releases `version`, approves canary step 1 as alice and waits until it serves 50%. */
+async function releaseToFiftyPercent(version: string, seed: string) {
+  await tag(version, { trainArgs: ['--seed', seed] });
+  const r = await startRelease(env.client, { repo, tag: version });
+  const rollout = env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId));
+  await waitRollout(env.client, r.workflowId, (s) => s.awaiting?.step === 1, 90_000);
+  await rollout.executeUpdate(approveUpdate, { args: [{ by: 'alice', step: 1 }] });
+  await waitRollout(env.client, r.workflowId, (s) => s.phase === 'canary' && s.weights.candidate === 50);
+  return { r, rollout };
+}
+
 beforeAll(async () => {
   stack = await startRolloutStack();
   ({ env, home, runtime, admin } = stack);
@@ -135,12 +146,7 @@ describe('rollout', () => {
   });
 
   it('rolls back at once on a manual rollback mid-canary', async () => {
-    await tag('v1.3.0', { trainArgs: ['--seed', '11'] });
-    const r = await startRelease(env.client, { repo, tag: 'v1.3.0' });
-    const rollout = env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId));
-    await waitRollout(env.client, r.workflowId, (s) => s.awaiting?.step === 1);
-    await rollout.executeUpdate(approveUpdate, { args: [{ by: 'alice', step: 1 }] });
-    await waitRollout(env.client, r.workflowId, (s) => s.phase === 'canary' && s.weights.candidate === 50);
+    const { r, rollout } = await releaseToFiftyPercent('v1.3.0', '11');
     expect((await admin.state()).weights.candidate).toBe(50);
     const record = await rollout.executeUpdate(rollbackUpdate, { args: [{ by: 'bob', reason: 'p99 doubled on the dashboard' }] });
     expect(record).toMatchObject({ kind: 'rollback', by: 'bob' });
@@ -258,12 +264,7 @@ describe('rollout', () => {
   });
 
   it('rolls back when the release is cancelled mid-canary, and keeps the record', async () => {
-    await tag('v1.8.0', { trainArgs: ['--seed', '29'] });
-    const r = await startRelease(env.client, { repo, tag: 'v1.8.0' });
-    const rollout = env.client.workflow.getHandle(rolloutWorkflowId(r.workflowId));
-    await waitRollout(env.client, r.workflowId, (s) => s.awaiting?.step === 1, 90_000);
-    await rollout.executeUpdate(approveUpdate, { args: [{ by: 'alice', step: 1 }] });
-    await waitRollout(env.client, r.workflowId, (s) => s.phase === 'canary' && s.weights.candidate === 50);
+    const { r, rollout } = await releaseToFiftyPercent('v1.8.0', '29');
     await r.handle.cancel();
     const err = await r.handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
