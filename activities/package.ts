@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { ArtifactRef } from '../lib/artifact-ref.ts';
+import { PackageMetadataSchema } from '../lib/package-metadata.ts';
 import type { EngineResult, ExportedModel, PackagedEngine, ResolvedSource } from '../lib/release.ts';
 import type { ActivityDeps } from './deps.ts';
 import { engineFileName } from './engine-file.ts';
@@ -54,7 +55,8 @@ export function createPackageActivities({ workspace }: ActivityDeps) {
           const buildReport = await readJson(e.buildReport);
           const parity = await readJson(e.parity);
           const bench = e.bench ? await readJson(e.bench) : undefined;
-          const metadata = buildMetadata(input, e, files, { exportReport, buildReport, parity, bench });
+          // Parsed with the contract before it is written: a package never describes itself wrongly.
+          const metadata = PackageMetadataSchema.parse(buildMetadata(input, e, files, { exportReport, buildReport, parity, bench }));
           const metadataRef = await workspace.store.putBytes(key('metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
           packaged.push({ target: e.target, precision: e.precision, uri: workspace.store.uriFor(key()), metadata: metadataRef });
         }

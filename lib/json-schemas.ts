@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ManifestSchema } from './manifest.ts';
+import { PackageMetadataCoreSchema } from './package-metadata.ts';
 import { RuntimeLoadedSchema, RuntimePromotedSchema, RuntimeRolledBackSchema, RuntimeStateSchema, RuntimeWeightsSchema } from './runtime-admin.ts';
 import { TOOLKIT_COMMANDS, ToolkitExit } from './toolkit-contract.ts';
 
@@ -21,6 +22,8 @@ function render(schema: z.ZodType, io: 'input' | 'output'): string {
 export function renderToolkitSchemas(): Record<string, string> {
   const files: Record<string, string> = {
     'manifest.json': render(ManifestSchema, 'input'),
+    // What the serving runtime checks a package's metadata.json against before loading it.
+    'package-metadata.json': render(PackageMetadataCoreSchema, 'output'),
     // The serving runtime's admin replies (its tests check them against these).
     'admin.state.json': render(RuntimeStateSchema, 'output'),
     'admin.load.json': render(RuntimeLoadedSchema, 'output'),

@@ -5,20 +5,11 @@
  *
  * @module
  */
+import type { z } from 'zod';
+import type { CompatibilityLockSchema } from '../../lib/package-metadata.ts';
 
-/** What metadata.json records under `compatibility` for a tensorrt package. */
-export interface CompatibilityLock {
-  /** `10.16.1` */
-  tensorrt: string;
-  cuda: string | null;
-  driver: string | null;
-  /** `9.0` */
-  computeCapability: string;
-  /** `sm90` */
-  arch: string;
-  /** `none` (this architecture only) or `ampere+` (any compute capability ≥ 8.0). */
-  hardwareCompatibility: string;
-}
+/** What metadata.json records under `compatibility` for a tensorrt package (lib/package-metadata.ts). */
+export type CompatibilityLock = z.infer<typeof CompatibilityLockSchema>;
 
 /** A serving host as reported by the toolkit's `doctor` (only the fields read here). */
 export interface FleetHost {

@@ -26,12 +26,29 @@ def format_field_path(path: Iterable[Any]) -> str:
 
 
 @functools.cache
-def validator(command: str, kind: str) -> jsonschema.Draft202012Validator:
-    """Returns the Draft 2020-12 validator of ``<command>.<kind>.json`` (kind: request or result)."""
-    path = SCHEMA_DIR / f"{command}.{kind}.json"
-    schema = json.loads(path.read_text(encoding="utf-8"))
+def schema_validator(file: str) -> jsonschema.Draft202012Validator:
+    """Returns the Draft 2020-12 validator of the generated schema ``file`` (e.g. ``package-metadata.json``)."""
+    schema = json.loads((SCHEMA_DIR / file).read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
+
+
+def validator(command: str, kind: str) -> jsonschema.Draft202012Validator:
+    """Returns the Draft 2020-12 validator of ``<command>.<kind>.json`` (kind: request or result)."""
+    return schema_validator(f"{command}.{kind}.json")
+
+
+def first_problem(v: jsonschema.Draft202012Validator, value: Any) -> tuple[str, str, int] | None:
+    """The most specific way ``value`` breaks the schema: ``(field, message, problems)``, or None."""
+    errors = sorted(v.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        return None
+    err = _deepest(jsonschema.exceptions.best_match(errors))
+    path = list(err.absolute_path)
+    if err.validator == "required" and isinstance(err.instance, dict):
+        missing = [k for k in err.validator_value if k not in err.instance]
+        path += missing[:1]  # name the missing field itself, not its parent
+    return format_field_path(path), err.message, len(errors)
 
 
 def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
@@ -46,18 +63,13 @@ def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
 
 def validate_request(command: str, request: Any) -> None:
     """Raises :class:`BadInput` naming the first wrong field of a request, if any."""
-    errors = sorted(validator(command, "request").iter_errors(request), key=lambda e: list(map(str, e.absolute_path)))
-    if not errors:
+    problem = first_problem(validator(command, "request"), request)
+    if problem is None:
         return
-    err = _deepest(jsonschema.exceptions.best_match(errors))
-    path = list(err.absolute_path)
-    if err.validator == "required" and isinstance(err.instance, dict):
-        missing = [k for k in err.validator_value if k not in err.instance]
-        path += missing[:1]  # name the missing field itself, not its parent
-    field = format_field_path(path)
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    field, message, count = problem
+    more = f" (and {count - 1} more problem(s))" if count > 1 else ""
     raise BadInput(
-        f"request field {field}: {err.message}{more}",
+        f"request field {field}: {message}{more}",
         field=field,
         hint=f"see {SCHEMA_DIR / f'{command}.request.json'} (generated from lib/toolkit-contract.ts)",
     )

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from ..schema import first_problem, schema_validator
 from .spec import ModelSpec, SpecError, model_spec_from_manifest
 
 INTEGRITY = 409
@@ -223,6 +224,12 @@ def load_package(path: str | os.PathLike[str]) -> ReleasePackage:
         raise PackageError(f"metadata.json of {root} is not valid JSON: {e}", field="metadata.json") from None
     if not isinstance(metadata, dict):
         raise PackageError("metadata.json: expected a JSON object", field="metadata.json")
+    # The contract every reader of a package shares (lib/package-metadata.ts), before the checks
+    # of integrity and of what this host can run.
+    problem = first_problem(schema_validator("package-metadata.json"), metadata)
+    if problem is not None:
+        field, message, _ = problem
+        raise PackageError(f"metadata.json {field}: {message}", field=field)
 
     manifest = metadata.get("manifest")
     try:

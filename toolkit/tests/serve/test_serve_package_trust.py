@@ -113,3 +113,21 @@ def test_the_unpacked_source_is_removed_when_the_package_closes(fallback_pkg):
     pkg.close()
     assert not pkg.source_dir.exists()
     pkg.close()  # idempotent
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda m: m.pop("name"), "name"),
+    (lambda m: m.__setitem__("manifest", "digits"), "manifest"),
+    (lambda m: m["files"]["source.tar"].__setitem__("sha256", "not-a-digest"), "files.source.tar.sha256"),
+    (lambda m: m.__setitem__("engine", 7), "engine"),
+])
+def test_metadata_outside_the_shared_contract_is_refused_naming_the_field(fallback_pkg, tmp_path, change, field):
+    """metadata.json is checked against schemas/package-metadata.json (from lib/package-metadata.ts,
+    the schema the package step writes with) before anything else is read."""
+    p = copy_package(fallback_pkg, tmp_path / "p")
+    meta = _meta(p)
+    change(meta)
+    (p / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(PackageError) as e:
+        load_package(p)
+    assert e.value.status == 422 and e.value.field == field and e.value.message.startswith(f"metadata.json {field}: ")
