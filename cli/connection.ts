@@ -18,10 +18,8 @@ export interface TemporalTarget {
 
 /** The target from the environment (flags override it). */
 export function temporalTarget(overrides: Partial<TemporalTarget> = {}): TemporalTarget {
-  return {
-    address: overrides.address ?? loadConfig().temporalAddress,
-    namespace: overrides.namespace ?? loadConfig().namespace,
-  };
+  const config = loadConfig();
+  return { address: overrides.address ?? config.temporalAddress, namespace: overrides.namespace ?? config.namespace };
 }
 
 /** A connected client, or a {@link UserError} saying how to start a server. */

@@ -27,15 +27,18 @@ export async function readReleaseStatus(client: Client, model: string, tag: stri
   return handle.query(statusQuery);
 }
 
+/** Reads a text artifact through the store (checksum verified). */
+export async function readStoredText(store: ArtifactStore, ref: ArtifactRef): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'modelship-read-'));
+  try {
+    await store.getFile(ref, join(dir, 'file'));
+    return await readFile(join(dir, 'file'), 'utf8');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Reads a JSON artifact through the store (checksum verified). */
 export function storeJsonReader(store: ArtifactStore): (ref: ArtifactRef) => Promise<unknown> {
-  return async (ref) => {
-    const dir = await mkdtemp(join(tmpdir(), 'modelship-read-'));
-    try {
-      await store.getFile(ref, join(dir, 'file'));
-      return JSON.parse(await readFile(join(dir, 'file'), 'utf8'));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  };
+  return async (ref) => JSON.parse(await readStoredText(store, ref));
 }

@@ -4,15 +4,13 @@
  *
  * @module
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { openArtifactStore } from '../../activities/store/open-store.ts';
 import { UserError } from '../../lib/errors.ts';
 import { connectClient, temporalTarget } from '../connection.ts';
-import { readReleaseStatus } from './read-release.ts';
+import { readReleaseStatus, readStoredText } from './read-release.ts';
 
 /** A file name for a release's report: `<model>-<tag>-report.html`, with `/` in tags made `_`. */
 export function reportFileName(model: string, tag: string): string {
@@ -37,13 +35,7 @@ export function registerReportCommand(release: Command, program: Command): void 
       }
       const store = openArtifactStore();
       if (opts.markdown) {
-        const dir = await mkdtemp(join(tmpdir(), 'modelship-report-'));
-        try {
-          await store.getFile(status.report.markdown, join(dir, 'report.md'));
-          process.stdout.write(await readFile(join(dir, 'report.md'), 'utf8'));
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
+        process.stdout.write(await readStoredText(store, status.report.markdown));
         return;
       }
       const out = resolve(opts.out ?? reportFileName(model, tag));
