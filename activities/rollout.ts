@@ -9,14 +9,14 @@ import type { ModelshipConfig } from '../lib/config.ts';
 import { access, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageFiles } from '../lib/package-files.ts';
+import { parsePackageMetadataCore } from '../lib/package-metadata.ts';
 import type { DecisionRecord } from '../lib/rollout.ts';
 import type { PackagedEngine } from '../lib/release.ts';
 import type { ActivityDeps } from './deps.ts';
 import { withFailures } from './failures.ts';
 import { RuntimeAdminClient, type RuntimeEndpoint, type RuntimeState } from './runtime/admin-client.ts';
-import { checkFleetCompatibility, type FleetCompatibility, type FleetHost } from './tensorrt/compat.ts';
+import { fleetVerdict, type FleetCompatibility } from './tensorrt/compat.ts';
 import { senderIdentity, type SenderQuery } from './sender-identity.ts';
-import { runToolkit } from './toolkit.ts';
 
 /** Dependencies of the rollout activities. */
 export interface RolloutDeps extends ActivityDeps {
@@ -43,7 +43,7 @@ function snapshot(state: RuntimeState): ServingSnapshot {
 }
 
 /** Builds the rollout activities. */
-export function createRolloutActivities({ workspace, toolkit, runtime }: RolloutDeps) {
+export function createRolloutActivities({ workspace, runtime }: RolloutDeps) {
   const admin = new RuntimeAdminClient(runtime);
 
   return {
@@ -79,14 +79,13 @@ export function createRolloutActivities({ workspace, toolkit, runtime }: Rollout
     },
 
     /**
-     * The compatibility lock before any traffic moves: the package's metadata (backend, TensorRT
-     * version, compute capability) against what the serving host has (toolkit doctor).
+     * The compatibility lock before any traffic moves: each serving host is asked whether it can
+     * run the package (backend, TensorRT release, GPU architecture); the rule is the runtime's.
      */
     async checkFleet(input: { package: PackagedEngine }): Promise<FleetCompatibility> {
       return withFailures(async () => {
-        const metadata = JSON.parse(await readFile(await workspace.fetch(input.package.metadata), 'utf8'));
-        const host = (await runToolkit(toolkit, 'doctor', {})) as FleetHost;
-        return checkFleetCompatibility(metadata, [host]);
+        const metadata = parsePackageMetadataCore(JSON.parse(await readFile(await workspace.fetch(input.package.metadata), 'utf8')), `metadata.json of ${input.package.uri}`);
+        return fleetVerdict(metadata.backend, [await admin.fits(metadata)]);
       });
     },
 

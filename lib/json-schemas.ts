@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ManifestSchema } from './manifest.ts';
 import { PackageMetadataCoreSchema } from './package-metadata.ts';
-import { RuntimeLoadedSchema, RuntimePromotedSchema, RuntimeRolledBackSchema, RuntimeStateSchema, RuntimeWeightsSchema } from './runtime-admin.ts';
+import { RuntimeFitSchema, RuntimeLoadedSchema, RuntimePromotedSchema, RuntimeRolledBackSchema, RuntimeStateSchema, RuntimeWeightsSchema } from './runtime-admin.ts';
 import { TOOLKIT_COMMANDS, ToolkitExit } from './toolkit-contract.ts';
 
 /** Where the toolkit reads its schemas from. */
@@ -30,6 +30,7 @@ export function renderToolkitSchemas(): Record<string, string> {
     'admin.weights.json': render(RuntimeWeightsSchema, 'output'),
     'admin.promote.json': render(RuntimePromotedSchema, 'output'),
     'admin.rollback.json': render(RuntimeRolledBackSchema, 'output'),
+    'admin.fits.json': render(RuntimeFitSchema, 'output'),
     // The command list and exit codes, defined here once and read by the toolkit's CLI.
     'contract.json': `${JSON.stringify({ commands: Object.keys(TOOLKIT_COMMANDS), exitCodes: ToolkitExit }, null, 2)}\n`,
   };

@@ -7,6 +7,8 @@
  * @module
  */
 import { z } from 'zod';
+import { UserError } from './errors.ts';
+import { formatFieldPath } from './field-path.ts';
 import { Backend, Precision } from './manifest.ts';
 
 /** One listed file: its digest (and size). */
@@ -73,3 +75,14 @@ export const PackageMetadataSchema = PackageMetadataCoreSchema.extend({
 });
 /** metadata.json as written. */
 export type PackageMetadata = z.infer<typeof PackageMetadataSchema>;
+
+/**
+ * Reads a package's metadata.json with the core schema; throws a {@link UserError} naming the field.
+ * `source` names the file in the message.
+ */
+export function parsePackageMetadataCore(raw: unknown, source = 'metadata.json'): z.infer<typeof PackageMetadataCoreSchema> {
+  const r = PackageMetadataCoreSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw new UserError(`${source} ${formatFieldPath(issue.path) || '(document)'}: ${issue.message}`, 'a package is described by the metadata.json modelship wrote for it; this one was changed or not written by modelship');
+}

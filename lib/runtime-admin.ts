@@ -54,3 +54,22 @@ export const RuntimeRolledBackSchema = z.looseObject({ stable: z.string().nullab
 
 /** `POST /admin/load`: the variant now loaded, with its role and model. */
 export const RuntimeLoadedSchema = RuntimeVariantSchema.extend({ loaded: z.enum(['stable', 'candidate', 'shadow']), model: z.string() });
+
+/**
+ * `POST /admin/fits` with a package's metadata.json: whether this serving host can run it. The
+ * compatibility-lock rule (TensorRT release, GPU architecture, hardware compatibility) lives in the
+ * runtime (serve/package.py), which applies it again when it loads the package; the rollout asks
+ * rather than re-implementing it.
+ */
+export const RuntimeFitSchema = z.looseObject({
+  host: z.string(),
+  fits: z.boolean(),
+  /** Why it does not fit, naming the engine's and this host's architecture and TensorRT. */
+  reason: z.string().nullable(),
+  /** The metadata.json field at fault. */
+  field: z.string().nullable(),
+  tensorrt: z.string().nullable(),
+  arch: z.string().nullable(),
+});
+/** One host's answer to the fleet check. */
+export type RuntimeFit = z.infer<typeof RuntimeFitSchema>;

@@ -7,16 +7,18 @@ import type { z } from 'zod';
 import { UserError } from '../../lib/errors.ts';
 import { formatFieldPath } from '../../lib/field-path.ts';
 import {
+  RuntimeFitSchema,
   RuntimeLoadedSchema,
   RuntimePromotedSchema,
   RuntimeRolledBackSchema,
   RuntimeStateSchema,
   RuntimeWeightsSchema,
+  type RuntimeFit,
   type RuntimeState,
   type RuntimeVariant,
 } from '../../lib/runtime-admin.ts';
 
-export type { RuntimeState, RuntimeVariant } from '../../lib/runtime-admin.ts';
+export type { RuntimeFit, RuntimeState, RuntimeVariant } from '../../lib/runtime-admin.ts';
 
 /** Where the runtime is and its admin token. */
 export interface RuntimeEndpoint {
@@ -78,6 +80,10 @@ export class RuntimeAdminClient {
   /** Sets a model's candidate weight and shadow share (percent). */
   setWeights(weights: { candidate?: number; shadow?: number }, model?: string): Promise<z.infer<typeof RuntimeWeightsSchema>> {
     return this.call(RuntimeWeightsSchema, 'POST', '/admin/weights', { ...weights, ...(model ? { model } : {}) });
+  }
+  /** Whether the runtime's host can serve a package with this metadata.json (the runtime applies the compatibility lock). */
+  fits(metadata: { backend: string; compatibility?: unknown }): Promise<RuntimeFit> {
+    return this.call(RuntimeFitSchema, 'POST', '/admin/fits', { backend: metadata.backend, ...(metadata.compatibility === undefined ? {} : { compatibility: metadata.compatibility }) });
   }
   /** The model's candidate becomes stable. */
   promote(model?: string): Promise<z.infer<typeof RuntimePromotedSchema>> {

@@ -104,6 +104,8 @@ def test_compat_refuses_another_tensorrt_release_naming_both():
 
 def test_compat_ampere_plus_runs_on_newer_gpus_and_a_missing_lock_is_refused():
     check_tensorrt_compat({**LOCK, "hardwareCompatibility": "ampere+"}, {"tensorrt": "10.16.1", "computeCapability": "8.9", "arch": "sm89"})
+    with pytest.raises(PackageError, match="hardware compatibility is 'ampere\\+'"):
+        check_tensorrt_compat({**LOCK, "hardwareCompatibility": "ampere+"}, {"tensorrt": "10.16.1", "computeCapability": "7.5", "arch": "sm75"})
     with pytest.raises(PackageError, match="must record the TensorRT version"):
         check_tensorrt_compat(None, {"tensorrt": "10.16.1", "computeCapability": "9.0"})
 

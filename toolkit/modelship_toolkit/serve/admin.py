@@ -4,6 +4,7 @@
     POST /admin/weights   {"candidate": 0..100, "shadow"?: 0..100, "model"?: name}
     POST /admin/promote   {"model"?: name}
     POST /admin/rollback  {"toPrevious"?: bool, "model"?: name}
+    POST /admin/fits      {"backend": ..., "compatibility"?: {...}}  (a package's metadata.json)
     GET  /admin/state[?model=name]
 
 One runtime serves many models. ``model`` names the one an operation is for; it may be left out
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .fleet import Fleet
-from .package import PackageError
+from .package import PackageError, host_fit
 from .variants import AdminError
 
 Reply = tuple[int, dict[str, Any]]
@@ -74,7 +75,7 @@ def handle_admin(method: str, path: str, raw: bytes, fleet: Fleet, query: dict[s
                 return 200, {"model": model, "variants": {}, "weights": {"candidate": 0.0, "stable": 100.0, "shadow": 100.0}, "models": fleet.names()}
             return 200, {**fleet.select(model).state(), "models": fleet.names()}
         if method != "POST":
-            return (405 if op in ("load", "weights", "promote", "rollback") else 404), {"error": f"no admin endpoint {method} {path}"}
+            return (405 if op in ("load", "weights", "promote", "rollback", "fits") else 404), {"error": f"no admin endpoint {method} {path}"}
         body = _body(raw)
         model = body.get("model")
         if op == "load":
@@ -94,6 +95,8 @@ def handle_admin(method: str, path: str, raw: bytes, fleet: Fleet, query: dict[s
             vs = fleet.select(model)
             vs.set_weights(candidate=body.get("candidate"), shadow=body.get("shadow"))
             return 200, vs.state()["weights"]
+        if op == "fits":
+            return 200, host_fit(body)
         if op == "promote":
             return 200, fleet.select(model).promote()
         if op == "rollback":

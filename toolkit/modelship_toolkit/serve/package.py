@@ -205,6 +205,37 @@ def check_tensorrt_compat(compat: Any, host: dict[str, Any]) -> None:
             field="compatibility.computeCapability")
 
 
+def describe_host() -> dict[str, Any]:
+    """This host as the fleet check reports it: name, TensorRT version and GPU architecture (None
+    where it has no TensorRT or no GPU)."""
+    import socket
+
+    described: dict[str, Any] = {"host": socket.gethostname(), "tensorrt": None, "arch": None}
+    if gpu_available():
+        described.update({k: v for k, v in tensorrt_host().items() if k in ("tensorrt", "arch")})
+    return described
+
+
+def host_fit(metadata: Any) -> dict[str, Any]:
+    """Whether this host can serve a package with this metadata.json (its ``backend`` and, for
+    tensorrt, its ``compatibility`` lock): the rule :func:`check_host` applies at load time, asked
+    before any traffic moves (``POST /admin/fits``). The reply names this host and, when it does not
+    fit, why and the field at fault.
+
+    Raises:
+        PackageError: 422 when ``metadata`` names no known backend.
+    """
+    backend = metadata.get("backend") if isinstance(metadata, dict) else None
+    if backend not in BACKENDS:
+        raise PackageError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}", field="backend")
+    reply = {**describe_host(), "fits": True, "reason": None, "field": None}
+    try:
+        check_host(backend, metadata)
+    except PackageError as e:
+        reply.update({"fits": False, "reason": str(e), "field": e.field})
+    return reply
+
+
 def load_package(path: str | os.PathLike[str]) -> ReleasePackage:
     """Reads and verifies the package in folder ``path``.
 

@@ -156,6 +156,9 @@ def test_admin_replies_keep_the_contract_the_rollout_reads(make_server, packages
     status, rolled_back = c.admin("POST", "rollback")
     assert status == 200
     check("rollback", rolled_back)
+    status, fits = c.admin("POST", "fits", {"backend": "onnxruntime-cpu"})
+    assert status == 200
+    check("fits", fits)
     # The schema is no rubber stamp: a reply without weights, or a weight over 100, is refused.
     broken = dict(state, weights={"candidate": 101, "stable": 0, "shadow": 0})
     try:
@@ -164,3 +167,20 @@ def test_admin_replies_keep_the_contract_the_rollout_reads(make_server, packages
         assert "101" in str(e.message)
     else:
         raise AssertionError("a weight of 101% passed the admin contract")
+
+
+def test_fits_applies_the_compatibility_lock_for_the_rollout(make_server):
+    """``POST /admin/fits``: the fleet check asks the serving host, which applies the same rule it
+    loads with. A CPU package fits here; a tensorrt engine does not (no GPU), naming the field; a
+    metadata.json without a known backend is refused."""
+    _, c = make_server()
+    status, body = c.admin("POST", "fits", {"backend": "onnxruntime-cpu", "name": "digits", "files": {}})
+    assert status == 200 and body["fits"] is True and body["reason"] is None and body["host"]
+    lock = {"tensorrt": "10.6.0", "computeCapability": "9.0", "arch": "sm90", "hardwareCompatibility": "none"}
+    status, body = c.admin("POST", "fits", {"backend": "tensorrt", "compatibility": lock})
+    assert status == 200 and body["fits"] is False
+    if body["tensorrt"] is None:  # this machine: no GPU or no TensorRT
+        assert body["field"] == "backend" and "no usable GPU" in body["reason"]
+    status, body = c.admin("POST", "fits", {"backend": "tflite"})
+    assert status == 422 and "backend" in body["error"]
+    assert c.admin("GET", "fits")[0] == 405
