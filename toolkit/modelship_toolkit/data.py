@@ -1,6 +1,10 @@
-"""Loading model inputs and labels from ``.npz`` files named by the manifest (calibration, parity)."""
+"""The data models run on: inputs and labels from ``.npz`` files named by the manifest (calibration,
+parity), and parity's batches — a seeded sample of the dataset, or seeded random inputs cycling
+through the manifest's min/opt/max/mid shapes, plus dataset samples fitted to the shapes the
+dataset did not cover."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -8,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .errors import BadInput
-from .manifest import NUMPY_DTYPES, Manifest, coverage_shapes
+from .manifest import NUMPY_DTYPES, Manifest, ShapeMap, batch_of, coverage_shapes, random_inputs
 from .paths import existing_file
 
 
@@ -150,3 +154,71 @@ def across_shapes(data: Dataset, manifest: Manifest) -> list[Dataset]:
         fitted = {name: fit_to_shape(v[:n], [n, *shape[name][1:]]) for name, v in data.inputs.items()}
         out.append(Dataset(fitted, None if data.labels is None else data.labels[:n], data.path))
     return out
+
+
+Batch = tuple[dict[str, np.ndarray], np.ndarray | None]
+
+
+def dataset_batches(request: dict[str, Any]) -> tuple[Iterator[Batch], dict[str, Any], int, Dataset]:
+    """Returns (batches, data record, samples, the samples): the first N of a seeded permutation of the file."""
+    manifest = request["manifest"]
+    spec = manifest["parity"]
+    data = load_npz(request["repoDir"], spec["data"], manifest, field="manifest.parity.data")
+    n = spec["samples"]
+    if len(data) < n:
+        raise BadInput(
+            f"{data.path} holds {len(data)} samples, parity.samples asks for {n}",
+            field="manifest.parity.data.path",
+            hint=f"add samples to {spec['data']['path']} or lower manifest.parity.samples to at most {len(data)} "
+            "(it must stay >= 1000)",
+        )
+    subset = data.take(np.random.default_rng(spec["seed"]).permutation(len(data))[:n])
+    batch_dim = manifest["inputs"][0]["dims"][0]
+    size = min(max(spec["batchSize"], batch_dim["min"]), batch_dim["max"])
+
+    def gen() -> Iterator[Batch]:
+        for start in range(0, n, size):
+            feeds = {k: v[start : start + size] for k, v in subset.inputs.items()}
+            yield feeds, None if subset.labels is None else subset.labels[start : start + size]
+
+    return gen(), {"kind": "dataset", "seed": spec["seed"], "path": str(data.path)}, n, subset
+
+
+def random_batches(manifest: dict[str, Any]) -> tuple[Iterator[Batch], dict[str, Any], list[ShapeMap]]:
+    """Returns (batches, data record, shapes): seeded random inputs cycling through min, opt, max and
+    mid shapes until ``parity.samples`` samples have run (the last batch is cut to fit when it can)."""
+    spec = manifest["parity"]
+    shapes = coverage_shapes(manifest)
+    rng = np.random.default_rng(spec["seed"])
+    first = manifest["inputs"][0]["dims"][0]
+
+    def gen() -> Iterator[Batch]:
+        done, i = 0, 0
+        while done < spec["samples"]:
+            shape = {k: list(v) for k, v in shapes[i % len(shapes)].items()}
+            left = spec["samples"] - done
+            if isinstance(first, dict) and batch_of(shape, manifest) > left >= first["min"]:
+                for spec_in in manifest["inputs"]:  # cut the batch dim of every input sharing it
+                    d0 = spec_in["dims"][0]
+                    if isinstance(d0, dict) and d0["name"] == first["name"]:
+                        shape[spec_in["name"]][0] = left
+            feeds = random_inputs(manifest, shape, rng, spec["data"].get("distribution", "normal"))
+            done += batch_of(shape, manifest)
+            i += 1
+            yield feeds, None
+
+    return gen(), {"kind": "random", "seed": spec["seed"]}, shapes
+
+
+def coverage_batches(manifest: dict[str, Any], subset: Dataset, seen: list[ShapeMap]) -> Iterator[tuple[ShapeMap, Batch]]:
+    """Batches at every min/opt/max/mid shape the dataset pass did not run: dataset samples brought to
+    each shape (see :func:`fit_to_shape`)."""
+    start = 0
+    for shape in coverage_shapes(manifest):
+        if shape in seen:
+            continue
+        rows = batch_of(shape, manifest)
+        index = np.arange(start, start + rows) % len(subset)
+        start += rows
+        feeds = {name: fit_to_shape(subset.inputs[name][index], shape[name]) for name in subset.inputs}
+        yield shape, (feeds, None)  # labels of resized or cut samples would mislead the accuracies

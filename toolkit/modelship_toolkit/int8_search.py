@@ -34,6 +34,7 @@ from . import progress
 from .compare import Accumulator, tolerance_checks
 from .data import Dataset
 from .qdq_form import WEIGHTED_OPS
+from .runners.onnxruntime import OnnxRuntimeRunner
 
 COMPUTE_OP_TYPES = WEIGHTED_OPS
 MAX_FLOAT_SHARE = 0.5
@@ -76,22 +77,18 @@ def _batches(data: list[Dataset], batch: int) -> list[dict[str, np.ndarray]]:
 
 def reference_outputs(fp32: Path, data: list[Dataset], batch: int) -> list[list[np.ndarray]]:
     """The FP32 model's outputs on ``data`` in batches: computed once, compared with every candidate."""
-    from .runtime import ort_session
-
-    ref = ort_session(fp32, field="onnxPath")
-    return [ref.run(None, feeds) for feeds in _batches(data, batch)]
+    ref = OnnxRuntimeRunner(fp32, field="onnxPath")
+    return [list(ref.run(feeds).values()) for feeds in _batches(data, batch)]
 
 
 def evaluate(reference: list[list[np.ndarray]], candidate: Path, data: list[Dataset], tolerance: dict[str, Any], outputs: list[str],
              classification: bool, batch: int) -> tuple[bool, dict[str, Any]]:
     """Runs the candidate on ``data`` (one dataset per input size) against the FP32 ``reference``
     outputs of the same batches; returns (passed, {failed checks, key statistics})."""
-    from .runtime import ort_session
-
-    eng = ort_session(candidate, field="onnxPath")
+    eng = OnnxRuntimeRunner(candidate, field="onnxPath")
     acc = Accumulator(classification=classification, output_names=outputs)
     for ref, feeds in zip(reference, _batches(data, batch)):
-        acc.add(ref, eng.run(None, feeds))
+        acc.add(ref, list(eng.run(feeds).values()))
     stats = acc.stats()
     checks = tolerance_checks(tolerance, stats, {"reference": acc.nonfinite_ref, "engine": acc.nonfinite_eng}, outputs)
     failed = [f"{c['name']} {c['statistic']:.4g} !{c['op']} {c['threshold']}" if c["statistic"] is not None else c["name"]
@@ -141,14 +138,12 @@ def node_sensitivity(fp32: Path, candidate: Path, data: Dataset, batch: int) -> 
     The added error is the normalised RMS error of the node's output in the candidate minus the
     largest such error among its inputs: the error this node's own quantization adds.
     """
-    from .runtime import ort_session
-
     base = onnx.shape_inference.infer_shapes(onnx.load(str(fp32)))
     typed = {v.name: v.type.tensor_type.elem_type for v in [*base.graph.value_info, *base.graph.input, *base.graph.output]}
     floats = [n for n in base.graph.node if n.output and typed.get(n.output[0]) == onnx.TensorProto.FLOAT]
     tensors = [n.output[0] for n in floats]  # every float tensor: a node's inputs are some other node's outputs
     nodes = [n for n in floats if n.op_type in COMPUTE_OP_TYPES]
-    err = _intermediate_errors(fp32, candidate, tensors, data, batch, typed, ort_session)
+    err = _intermediate_errors(fp32, candidate, tensors, data, batch, typed)
     ranked = []
     for n in nodes:
         before = max((err.get(i, 0.0) for i in n.input), default=0.0)
@@ -156,8 +151,7 @@ def node_sensitivity(fp32: Path, candidate: Path, data: Dataset, batch: int) -> 
     return sorted(ranked, key=lambda r: -r[2])
 
 
-def _intermediate_errors(fp32: Path, candidate: Path, tensors: list[str], data: Dataset, batch: int, typed: dict[str, int],
-                         ort_session: Callable[..., Any]) -> dict[str, float]:
+def _intermediate_errors(fp32: Path, candidate: Path, tensors: list[str], data: Dataset, batch: int, typed: dict[str, int]) -> dict[str, float]:
     """Normalised RMS error (RMS(candidate - fp32) / RMS(fp32)) of each named tensor, on a few batches."""
     def exposed(path: Path, suffix: str) -> Path:
         m = onnx.load(str(path))
@@ -172,7 +166,7 @@ def _intermediate_errors(fp32: Path, candidate: Path, tensors: list[str], data: 
 
     a, b = exposed(fp32, ".exposed"), exposed(candidate, ".exposed")
     try:
-        sa, sb = ort_session(a, field="onnxPath"), ort_session(b, field="onnxPath")
+        sa, sb = OnnxRuntimeRunner(a, field="onnxPath").session, OnnxRuntimeRunner(b, field="onnxPath").session
         names_a = [o.name for o in sa.get_outputs()]
         names_b = {o.name for o in sb.get_outputs()}
         wanted = [t for t in tensors if t in names_b and t in names_a]

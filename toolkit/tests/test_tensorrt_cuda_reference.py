@@ -16,7 +16,8 @@ import pytest
 import torch
 from toolkit_helpers import TOOLKIT_PATH, base_request
 
-from modelship_toolkit.reference import TorchReference, resolve_device
+from modelship_toolkit.reference import resolve_device
+from modelship_toolkit.runners.pytorch import TorchRunner
 
 HAS_CUDA = torch.cuda.is_available()
 HAS_PYNVML = importlib.util.find_spec("pynvml") is not None
@@ -47,8 +48,8 @@ def test_cuda_and_cpu_references_agree(repo, session_manifest):
 
     ckpt = repo / "artifacts" / "model_best.pt"
     x = {"input": np.random.default_rng(0).normal(size=(64, 1, 8, 8)).astype(np.float32)}
-    cpu = TorchReference(load_model(str(repo), session_manifest, ckpt), torch.device("cpu")).run(x, ["input"])[0]
-    gpu = TorchReference(load_model(str(repo), session_manifest, ckpt), resolve_device("cuda")).run(x, ["input"])[0]
+    cpu = TorchRunner(load_model(str(repo), session_manifest, ckpt), torch.device("cpu"), ["input"], ["logits"]).run(x)["logits"]
+    gpu = TorchRunner(load_model(str(repo), session_manifest, ckpt), resolve_device("cuda"), ["input"], ["logits"]).run(x)["logits"]
     assert np.max(np.abs(cpu - gpu)) < 1e-4
 
 

@@ -12,7 +12,8 @@ from ..hostinfo import cores, cpu_model, peak_rss_bytes
 from ..latency import summarize_ns
 from ..manifest import ShapeMap, batch_of, coverage_shapes, random_inputs
 from ..paths import existing_file
-from ..runtime import cpu_threads, ort_run, ort_session
+from ..runners import Runner
+from ..runners.onnxruntime import OnnxRuntimeRunner
 from ._backend import require_onnxruntime_cpu
 
 BENCH_SEED = 0
@@ -35,14 +36,14 @@ def bench_shapes(manifest: dict[str, Any]) -> list[ShapeMap]:
     return [{k: list(v) for k, v in s.items()} for s in shapes]
 
 
-def time_shape(session, feeds: dict[str, np.ndarray], warmup: int, iterations: int) -> list[int]:
+def time_shape(runner: Runner, feeds: dict[str, np.ndarray], warmup: int, iterations: int) -> list[int]:
     """Runs ``warmup`` untimed runs, then returns the duration in ns of each of ``iterations`` runs."""
     for _ in range(warmup):
-        ort_run(session, feeds)
+        runner.run(feeds)
     out = []
     for _ in range(iterations):
         t0 = time.perf_counter_ns()
-        ort_run(session, feeds)
+        runner.run(feeds)
         out.append(time.perf_counter_ns() - t0)
     return out
 
@@ -54,15 +55,15 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     require_onnxruntime_cpu(backend, "bench")  # tensorrt: trtexec --loadEngine on the GPU worker
     engine = existing_file(None, request["enginePath"], field="enginePath", what="engine")
     warmup, iterations = manifest["benchmark"]["warmup"], manifest["benchmark"]["iterations"]
-    threads = cpu_threads()
-    session = ort_session(engine, threads=threads)
+    runner = OnnxRuntimeRunner(engine)
+    threads = runner.threads
     rng = np.random.default_rng(BENCH_SEED)
     shapes = bench_shapes(manifest)
     results = []
     for i, shape in enumerate(shapes):
         progress.report("bench", i, len(shapes), f"timing {shape}")
         feeds = random_inputs(manifest, shape, rng)
-        times = time_shape(session, feeds, warmup, iterations)
+        times = time_shape(runner, feeds, warmup, iterations)
         batch = batch_of(shape, manifest)
         results.append({
             "shape": shape,

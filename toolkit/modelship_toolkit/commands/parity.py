@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -11,67 +10,16 @@ import numpy as np
 from .. import int8_search, progress
 from ..checks import verdict
 from ..compare import Accumulator, smallest_passing, tolerance_checks
-from ..data import Dataset, fit_to_shape, load_npz
+from ..data import coverage_batches, dataset_batches, random_batches
 from ..errors import BadInput, GateFailed
-from ..manifest import ShapeMap, batch_of, coverage_shapes, input_names, is_classification, output_names, random_inputs
+from ..manifest import ShapeMap, input_names, is_classification, output_names
 from ..model_loading import load_model
 from ..paths import existing_file
-from ..reference import TorchReference, device_name, resolve_device
-from ..runtime import ort_run, ort_session
+from ..reference import device_name, resolve_device
+from ..runners import Runner, in_order
+from ..runners.onnxruntime import OnnxRuntimeRunner
+from ..runners.pytorch import TorchRunner
 from ._backend import require_known, require_tensorrt_importable, tensorrt_runner
-
-Batch = tuple[dict[str, np.ndarray], np.ndarray | None]
-
-
-def dataset_batches(request: dict[str, Any]) -> tuple[Iterator[Batch], dict[str, Any], int, Dataset]:
-    """Returns (batches, data record, samples, the samples): the first N of a seeded permutation of the file."""
-    manifest = request["manifest"]
-    spec = manifest["parity"]
-    data = load_npz(request["repoDir"], spec["data"], manifest, field="manifest.parity.data")
-    n = spec["samples"]
-    if len(data) < n:
-        raise BadInput(
-            f"{data.path} holds {len(data)} samples, parity.samples asks for {n}",
-            field="manifest.parity.data.path",
-            hint=f"add samples to {spec['data']['path']} or lower manifest.parity.samples to at most {len(data)} "
-            "(it must stay >= 1000)",
-        )
-    subset = data.take(np.random.default_rng(spec["seed"]).permutation(len(data))[:n])
-    batch_dim = manifest["inputs"][0]["dims"][0]
-    size = min(max(spec["batchSize"], batch_dim["min"]), batch_dim["max"])
-
-    def gen() -> Iterator[Batch]:
-        for start in range(0, n, size):
-            feeds = {k: v[start : start + size] for k, v in subset.inputs.items()}
-            yield feeds, None if subset.labels is None else subset.labels[start : start + size]
-
-    return gen(), {"kind": "dataset", "seed": spec["seed"], "path": str(data.path)}, n, subset
-
-
-def random_batches(manifest: dict[str, Any]) -> tuple[Iterator[Batch], dict[str, Any], list[ShapeMap]]:
-    """Returns (batches, data record, shapes): seeded random inputs cycling through min, opt, max and
-    mid shapes until ``parity.samples`` samples have run (the last batch is cut to fit when it can)."""
-    spec = manifest["parity"]
-    shapes = coverage_shapes(manifest)
-    rng = np.random.default_rng(spec["seed"])
-    first = manifest["inputs"][0]["dims"][0]
-
-    def gen() -> Iterator[Batch]:
-        done, i = 0, 0
-        while done < spec["samples"]:
-            shape = {k: list(v) for k, v in shapes[i % len(shapes)].items()}
-            left = spec["samples"] - done
-            if isinstance(first, dict) and batch_of(shape, manifest) > left >= first["min"]:
-                for spec_in in manifest["inputs"]:  # cut the batch dim of every input sharing it
-                    d0 = spec_in["dims"][0]
-                    if isinstance(d0, dict) and d0["name"] == first["name"]:
-                        shape[spec_in["name"]][0] = left
-            feeds = random_inputs(manifest, shape, rng, spec["data"].get("distribution", "normal"))
-            done += batch_of(shape, manifest)
-            i += 1
-            yield feeds, None
-
-    return gen(), {"kind": "random", "seed": spec["seed"]}, shapes
 
 
 def shape_summary(shape: ShapeMap, acc: Accumulator) -> dict[str, Any]:
@@ -81,20 +29,6 @@ def shape_summary(shape: ShapeMap, acc: Accumulator) -> dict[str, Any]:
     if "top1" in stats:
         line["top1"] = stats["top1"]["rate"]
     return line
-
-
-def coverage_batches(manifest: dict[str, Any], subset: Dataset, seen: list[ShapeMap]) -> Iterator[tuple[ShapeMap, Batch]]:
-    """Batches at every min/opt/max/mid shape the dataset pass did not run: dataset samples brought to
-    each shape (see :func:`fit_to_shape`)."""
-    start = 0
-    for shape in coverage_shapes(manifest):
-        if shape in seen:
-            continue
-        rows = batch_of(shape, manifest)
-        index = np.arange(start, start + rows) % len(subset)
-        start += rows
-        feeds = {name: fit_to_shape(subset.inputs[name][index], shape[name]) for name in subset.inputs}
-        yield shape, (feeds, None)  # labels of resized or cut samples would mislead the accuracies
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
@@ -116,37 +50,22 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     if tensorrt:
         require_tensorrt_importable()
     device = resolve_device(request.get("referenceDevice"), need_cuda=tensorrt)
-    reference = TorchReference(load_model(repo, manifest, ckpt), device)
-    if tensorrt:
-        runner = tensorrt_runner(str(engine_path), device)
-        out_names = [o["name"] for o in manifest["outputs"]]
-
-        def engine_run(feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-            out = runner.infer_numpy(feeds)
-            return [out[n] for n in out_names]
-
-        engine_device = str(device)
-    else:
-        session = ort_session(engine_path)
-
-        def engine_run(feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-            return ort_run(session, feeds)
-
-        engine_device = "cpu"
-    classification, outputs = is_classification(manifest), output_names(manifest)
+    classification, outputs, names = is_classification(manifest), output_names(manifest), input_names(manifest)
+    reference = TorchRunner(load_model(repo, manifest, ckpt), device, names, outputs)
+    engine: Runner = tensorrt_runner(str(engine_path), device) if tensorrt else OnnxRuntimeRunner(engine_path)
+    engine_device = str(device) if tensorrt else "cpu"
     subset = None
     if manifest["parity"]["data"]["kind"] == "dataset":
         batches, data, total, subset = dataset_batches(request)
     else:
         batches, data, _ = random_batches(manifest)
         total = manifest["parity"]["samples"]
-    names = input_names(manifest)
     acc = Accumulator(classification=classification, output_names=outputs)
     by_shape: dict[str, tuple[ShapeMap, Accumulator]] = {}
 
     def run_batch(feeds: dict[str, np.ndarray], labels: np.ndarray | None) -> None:
         shape = {k: list(v.shape) for k, v in feeds.items()}
-        ref, eng = reference.run(feeds, names), engine_run(feeds)
+        ref, eng = in_order(outputs, reference.run(feeds)), in_order(outputs, engine.run(feeds))
         acc.add(ref, eng, labels)
         key = json.dumps(shape, sort_keys=True)
         by_shape.setdefault(key, (shape, Accumulator(classification=classification, output_names=outputs)))[1].add(ref, eng, labels)

@@ -13,7 +13,6 @@ package is malformed or does not fit this host).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from ..hashing import sha256_file
 from ..schema import first_problem, schema_validator
 from .spec import ModelSpec, SpecError, model_spec_from_manifest
 
@@ -82,14 +82,6 @@ class ReleasePackage:
         self.temp_dirs.clear()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _inside(root: Path, rel: Any, field_name: str) -> Path:
     if not isinstance(rel, str) or not rel:
         raise PackageError(f"metadata.json {field_name}: expected a relative path, got {rel!r}", field=field_name)
@@ -118,7 +110,7 @@ def verify_files(root: Path, files: Any) -> None:
             raise PackageError(
                 f"package file {rel} has {size} bytes, metadata.json says {entry['bytes']}: the package was changed or truncated",
                 status=INTEGRITY, field=f"files.{rel}")
-        actual = _sha256(p)
+        actual = sha256_file(p)
         if actual != entry["sha256"].lower():
             raise PackageError(
                 f"package file {rel} has sha256 {actual}, metadata.json says {entry['sha256']}: refusing a package whose contents do not match",
@@ -312,7 +304,7 @@ def load_package(path: str | os.PathLike[str]) -> ReleasePackage:
         engine_path=engine,
         checkpoint_path=checkpoint,
         source_dir=(unpacked := _source_dir(source)),
-        sha256=_sha256(meta_path),
+        sha256=sha256_file(meta_path),
         files=files,
         temp_dirs=[unpacked] if unpacked is not None else [],
     )

@@ -72,8 +72,11 @@ class TensorRTRunner:
         engine_path: the serialized engine (``--saveEngine`` output).
         device: CUDA device to run on; default the current one.
 
-    ``infer`` is serialized by a lock: one context runs one inference at a time.
+    ``infer`` is serialized by a lock: one context runs one inference at a time. :meth:`run` makes it
+    a :class:`~modelship_toolkit.runners.Runner` (numpy in, numpy out).
     """
+
+    kind = "tensorrt"
 
     def __init__(self, engine_path: str | Path, *, device: torch.device | int | str | None = None) -> None:
         trt = import_tensorrt()
@@ -172,6 +175,10 @@ class TensorRTRunner:
     def infer_numpy(self, inputs: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, np.ndarray]:
         """Like :meth:`infer`, with outputs copied to host numpy arrays."""
         return {k: v.cpu().numpy() for k, v in self.infer(inputs).items()}
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The :class:`~modelship_toolkit.runners.Runner` call: :meth:`infer_numpy`."""
+        return self.infer_numpy(feeds)
 
     def close(self) -> None:
         """Drops the context and engine (frees their device memory)."""

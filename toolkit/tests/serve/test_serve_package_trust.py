@@ -101,7 +101,8 @@ def test_a_checkpoint_that_runs_code_is_refused_and_never_runs(fallback_pkg, tmp
         # The engine is missing and the fallback refused the checkpoint: nothing serves, and it says why.
         pytest.fail(f"loaded {loaded}")
     except PackageError as e:
-        assert "plain weights file" in e.message and "checkpoint" in e.message
+        assert "cannot load checkpoint" in e.message and "model_best.pt" in e.message
+        assert e.field == "checkpoint" and e.status == 409
     finally:
         pkg.close()
     assert not marker.exists()
