@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import NUMPY_OF_MANIFEST
 from .errors import BadInput
-from .manifest import NUMPY_DTYPES, Manifest, ShapeMap, batch_of, coverage_shapes, random_inputs
+from .manifest import Manifest, ShapeMap, batch_of, coverage_shapes, random_inputs
 from .paths import existing_file
 
 
@@ -60,7 +61,7 @@ def load_npz(repo_dir: str | Path, source: dict[str, Any], manifest: Manifest, *
             )
         x = npz[key]
         _check_dims(x, spec, shown, key, f"{field}.arrays.{name}")
-        inputs[name] = np.ascontiguousarray(x.astype(NUMPY_DTYPES[spec.get("dtype", "float32")], copy=False))
+        inputs[name] = np.ascontiguousarray(x.astype(NUMPY_OF_MANIFEST[spec.get("dtype", "float32")], copy=False))
     sizes = {len(v) for v in inputs.values()}
     if len(sizes) > 1:
         raise BadInput(f"{shown}: input arrays hold different numbers of samples {sorted(sizes)}", field=f"{field}.arrays")

@@ -23,10 +23,9 @@ import numpy as np
 import torch
 
 from .data import fit_to_shape
+from .dtypes import manifest_dtype
 from .model_loading import construct, import_class, load_state_dict
 
-DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.float16): "float16", np.dtype(np.int64): "int64",
-          np.dtype(np.int32): "int32", np.dtype(np.uint8): "uint8", np.dtype(np.bool_): "bool"}
 AXIS_NAMES = {(2, 1): "sequence", (3, 1): "sequence", (4, 2): "height", (4, 3): "width", (3, 2): "length"}
 
 
@@ -83,11 +82,11 @@ def guess(model: torch.nn.Module, feeds: dict[str, np.ndarray]) -> dict[str, Any
     inputs = []
     for name, x in feeds.items():
         shape = [batch] + [dims[(name, a)] for a in range(1, x.ndim)]
-        inputs.append({"name": name, "dtype": DTYPES.get(x.dtype, "float32"), "dims": shape})
+        inputs.append({"name": name, "dtype": manifest_dtype(x.dtype), "dims": shape})
     out_specs = []
     for name, y in outputs:
         out_dims: list[Any] = ["batch"] + list(y.shape[1:])
-        out_specs.append({"name": name, "dtype": DTYPES.get(y.dtype, "float32"), "dims": out_dims})
+        out_specs.append({"name": name, "dtype": manifest_dtype(y.dtype), "dims": out_dims})
     first = outputs[0][1]
     classification = len(outputs) == 1 and first.ndim == 2 and first.shape[1] >= 2 and np.issubdtype(first.dtype, np.floating)
     task = {"kind": "classification", "topK": [1, 5] if first.shape[1] >= 5 else [1]} if classification else {"kind": "regression"}

@@ -9,18 +9,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .dtypes import NUMPY_OF_MANIFEST
+
 Manifest = dict[str, Any]
 ShapeMap = dict[str, list[int]]
 Which = Literal["min", "opt", "max", "mid"]
 
-NUMPY_DTYPES: dict[str, type] = {
-    "float32": np.float32,
-    "float16": np.float16,
-    "int64": np.int64,
-    "int32": np.int32,
-    "uint8": np.uint8,
-    "bool": np.bool_,
-}
 
 
 def dim_size(dim: int | dict[str, Any], which: Which) -> int:
@@ -93,7 +87,7 @@ def random_inputs(manifest: Manifest, shapes: ShapeMap, rng: np.random.Generator
     """
     feeds: dict[str, np.ndarray] = {}
     for spec in manifest["inputs"]:
-        dtype = NUMPY_DTYPES[spec.get("dtype", "float32")]
+        dtype = NUMPY_OF_MANIFEST[spec.get("dtype", "float32")]
         shape = shapes[spec["name"]]
         x: np.ndarray
         if np.issubdtype(dtype, np.floating):

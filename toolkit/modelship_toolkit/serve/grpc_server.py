@@ -19,10 +19,10 @@ import grpc
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
+from ..dtypes import NUMPY_OF_V2
 from .config import ServeConfig
 from .dataplane import DataPlane, InferAnswer, ServeError
 from .protocol import output_tensor, tensor_bytes
-from .spec import NUMPY_DTYPE
 
 log = logging.getLogger("modelship.serve")
 
@@ -129,9 +129,9 @@ class InferenceServicer:
                 raw.append(req.raw_input_contents[i])
             else:
                 field = CONTENTS_FIELD.get(t.datatype)
-                if field is None or t.datatype not in NUMPY_DTYPE:
+                if field is None or t.datatype not in NUMPY_OF_V2:
                     raise ServeError(400, f"inputs[{i}].datatype: {t.datatype!r} is not a datatype this runtime serves")
-                tensor["data"] = np.asarray(getattr(t.contents, field), dtype=NUMPY_DTYPE[t.datatype])
+                tensor["data"] = np.asarray(getattr(t.contents, field), dtype=NUMPY_OF_V2[t.datatype])
             inputs.append(tensor)
         obj: dict[str, Any] = {"inputs": inputs}
         if req.id:

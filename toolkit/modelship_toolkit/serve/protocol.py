@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .spec import NUMPY_DTYPE, V2_DATATYPE, ModelSpec
+from ..dtypes import NUMPY_OF_V2, V2_OF_MANIFEST
+from .spec import ModelSpec
 
 Arrays = dict[str, np.ndarray]
 
@@ -138,14 +139,14 @@ def split_binary(obj: Mapping[str, Any], tail: bytes | memoryview) -> list[memor
 
 def _tensor_data(where: str, t: Mapping[str, Any], datatype: str, raw: bytes | memoryview | None) -> np.ndarray:
     if raw is not None:
-        dtype = np.dtype(NUMPY_DTYPE[datatype]).newbyteorder("<")
+        dtype = np.dtype(NUMPY_OF_V2[datatype]).newbyteorder("<")
         if len(raw) % dtype.itemsize:
             raise RequestError(f"{where}: {len(raw)} bytes of binary data is not a whole number of {datatype} values")
         return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=False)
     if "data" not in t:
         raise RequestError(f"{where}.data: missing (give data, or parameters.binary_data_size with the bytes after the JSON)")
     try:
-        return np.asarray(t["data"], dtype=NUMPY_DTYPE[datatype])
+        return np.asarray(t["data"], dtype=NUMPY_OF_V2[datatype])
     except (TypeError, ValueError, OverflowError, RecursionError) as e:
         raise RequestError(f"{where}.data: not a (nested) list of {datatype} numbers: {str(e)[:200]}") from None
 
@@ -257,7 +258,7 @@ def output_tensor(name: str, value: np.ndarray, datatype: str, classes: int | No
     """An output as answered: its datatype and array (``BYTES`` strings for a classification)."""
     if classes is not None:
         return "BYTES", top_classes(np.asarray(value), classes)
-    return datatype, np.ascontiguousarray(value, dtype=NUMPY_DTYPE.get(datatype, np.asarray(value).dtype))
+    return datatype, np.ascontiguousarray(value, dtype=NUMPY_OF_V2.get(datatype, np.asarray(value).dtype))
 
 
 def tensor_bytes(datatype: str, a: np.ndarray) -> bytes:
@@ -277,7 +278,7 @@ def encode_response(*, model: str, version: str, request_id: str | None, outputs
     out, chunks = [], []
     for n in names:
         raw = np.asarray(outputs[n])
-        datatype, a = output_tensor(n, raw, dtypes.get(n) or V2_DATATYPE.get(raw.dtype.name, "FP32"), (classification or {}).get(n))
+        datatype, a = output_tensor(n, raw, dtypes.get(n) or V2_OF_MANIFEST.get(raw.dtype.name, "FP32"), (classification or {}).get(n))
         tensor: dict[str, Any] = {"name": n, "shape": list(a.shape), "datatype": datatype}
         if n in binary:
             data = tensor_bytes(datatype, a)

@@ -12,29 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-import numpy as np
-
-#: Manifest dtype -> Open Inference Protocol v2 datatype.
-V2_DATATYPE: dict[str, str] = {
-    "float32": "FP32",
-    "float16": "FP16",
-    "int64": "INT64",
-    "int32": "INT32",
-    "uint8": "UINT8",
-    "bool": "BOOL",
-}
-#: V2 datatype -> numpy dtype (the ones a request may carry).
-NUMPY_DTYPE: dict[str, Any] = {
-    "FP32": np.float32,
-    "FP16": np.float16,
-    "FP64": np.float64,
-    "INT64": np.int64,
-    "INT32": np.int32,
-    "INT16": np.int16,
-    "INT8": np.int8,
-    "UINT8": np.uint8,
-    "BOOL": np.bool_,
-}
+from ..dtypes import NUMPY_OF_V2, V2_OF_MANIFEST
 
 
 class SpecError(ValueError):
@@ -76,12 +54,12 @@ class TensorSpec:
     @cached_property
     def datatype(self) -> str:
         """The V2 datatype (``FP32``...)."""
-        return V2_DATATYPE[self.dtype]
+        return V2_OF_MANIFEST[self.dtype]
 
     @cached_property
     def numpy_dtype(self) -> Any:
         """The numpy dtype of this tensor."""
-        return NUMPY_DTYPE[self.datatype]
+        return NUMPY_OF_V2[self.datatype]
 
     def metadata_shape(self) -> list[int]:
         """Shape for ``GET /v2/models/{name}``: ``-1`` for each dynamic dim."""
@@ -156,8 +134,8 @@ def _tensors(raw: Any, field: str, *, output: bool) -> tuple[TensorSpec, ...]:
         if not isinstance(t, Mapping) or not isinstance(t.get("name"), str):
             raise SpecError(f"{field}[{i}].name: expected a string")
         dtype = t.get("dtype", "float32")
-        if dtype not in V2_DATATYPE:
-            raise SpecError(f"{field}[{i}].dtype: unsupported {dtype!r} (known: {', '.join(V2_DATATYPE)})")
+        if dtype not in V2_OF_MANIFEST:
+            raise SpecError(f"{field}[{i}].dtype: unsupported {dtype!r} (known: {', '.join(V2_OF_MANIFEST)})")
         out.append(TensorSpec(name=t["name"], dtype=dtype, dims=_dims(t.get("dims"), f"{field}[{i}].dims", output=output)))
     return tuple(out)
 

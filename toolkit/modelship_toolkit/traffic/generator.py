@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from ..dtypes import NUMPY_OF_V2
+
 
 @dataclass
 class TrafficConfig:
@@ -64,9 +66,6 @@ class _Sender:
         raise AssertionError("unreachable")
 
 
-NUMPY_OF = {"FP32": np.float32, "FP16": np.float16, "INT64": np.int64, "INT32": np.int32, "UINT8": np.uint8, "BOOL": np.bool_}
-
-
 def _model_inputs(cfg: TrafficConfig) -> list[tuple[str, str]]:
     """The model's inputs as (name, OIP datatype): ``--input-name`` (FP32), else from its metadata."""
     if cfg.input_name:
@@ -91,7 +90,7 @@ def _arrays(npz: Any, inputs: list[tuple[str, str]], cfg: TrafficConfig) -> dict
         key = name if name in npz.files else cfg.x_array if len(inputs) == 1 else None
         if key is None or key not in npz.files:
             raise KeyError(f"{cfg.data} has no array for input '{name}' (arrays: {', '.join(npz.files)})")
-        out[name] = (np.asarray(npz[key], dtype=NUMPY_OF.get(datatype, np.float32)), datatype)
+        out[name] = (np.asarray(npz[key], dtype=NUMPY_OF_V2.get(datatype, np.float32)), datatype)
     return out
 
 
