@@ -21,7 +21,13 @@ except ImportError:  # pragma: no cover
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: The Renard R10 series (ten steps per decade, each about 26% above the last) from 0.1 ms to 10 s.
+#: The canary's latency check estimates medians from these buckets, as PromQL's histogram_quantile
+#: does; with the old 1-2.5-5 buckets a GPU engine serving around 1 ms had its median jump from the
+#: (0.5, 1] bucket to (1, 2.5] on a small shift, read as +58%, and a good candidate was rolled back
+#: on the H200 (2026-12-01). Here each bound is at most 28% above the last.
+R10 = (1.0, 1.25, 1.6, 2.0, 2.5, 3.15, 4.0, 5.0, 6.3, 8.0)
+LATENCY_BUCKETS = tuple(round(m * 10.0**e, 6) for e in range(-4, 1) for m in R10) + (10.0,)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 MAX_ABS_BUCKETS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -94,7 +95,13 @@ def test_malformed_requests_get_400_while_good_ones_get_200(make_server):
 
 
 def test_concurrent_requests_are_batched_and_shapes_never_mixed(make_server, packages):
-    _, c = make_server(batch_window_ms=40.0, max_batch_size=32)
+    srv, c = make_server(batch_window_ms=40.0, max_batch_size=32)
+    # Each batch takes 5 ms, so requests arriving meanwhile queue together whatever the machine's
+    # load: on a busy 2-core host 24 clients could otherwise arrive further apart than digits runs
+    # (50 us), and nothing would need batching.
+    runner = srv.app.fleet.get("digits").get("stable").backend.runner
+    run = runner.run
+    runner.run = lambda feeds: (time.sleep(0.005), run(feeds))[1]
     rng = np.random.default_rng(1)
     shapes = [(8, 8), (12, 12), (8, 12)]
     xs = [rng.normal(size=(1, 1, *shapes[i % 3])).astype(np.float32) for i in range(24)]
