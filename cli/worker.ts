@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { BuildIdSchema } from '../lib/config.ts';
 import { CONTROL_QUEUE } from '../lib/task-queues.ts';
 import { createGpuWorkers } from '../workers/gpu-worker.ts';
 import { createWorkers, runWorkers } from '../workers/start-workers.ts';
@@ -19,6 +20,7 @@ interface WorkerOptions {
   trtexec?: string;
   workerId?: string;
   artifacts?: string;
+  buildId?: string;
 }
 
 /** Adds the `worker` command. */
@@ -32,10 +34,16 @@ export function registerWorkerCommand(program: Command): void {
     .option('--trtexec <path>', 'with --gpu: the trtexec to run (default $MODELSHIP_TRTEXEC or trtexec on PATH)')
     .option('--worker-id <id>', 'stable name of this host (its own queue is <queue>@<id>); default the hostname')
     .option('--artifacts <uri>', 'artifact store (default $MODELSHIP_ARTIFACTS or .modelship/artifacts)')
+    .option('--build-id <id>', 'control worker: its Worker Deployment build ID (default $MODELSHIP_BUILD_ID); releases stay pinned to the build that started them')
     .action(async (opts: WorkerOptions) => {
       const queues = opts.queue ?? [];
       if (!opts.gpu && queues.length === 0) program.error('worker: give --queue <name...>, or --gpu for a GPU worker');
       if (!opts.gpu && (opts.gpus || opts.trtexec)) program.error('worker: --gpus and --trtexec need --gpu');
+      if (opts.buildId !== undefined) {
+        if (!queues.includes(CONTROL_QUEUE)) program.error(`worker: --build-id versions the control worker; add --queue ${CONTROL_QUEUE}`);
+        const checked = BuildIdSchema.safeParse(opts.buildId);
+        if (!checked.success) program.error(`worker: --build-id ${JSON.stringify(opts.buildId)}: ${checked.error.issues[0]!.message}`);
+      }
       const gpuIndices = opts.gpus?.split(',').map((s) => Number(s.trim()));
       if (gpuIndices?.some((i) => !Number.isInteger(i) || i < 0)) program.error(`worker: --gpus expects indices such as 0,1; got ${opts.gpus}`);
       const target = temporalTarget(program.opts());
@@ -50,6 +58,7 @@ export function registerWorkerCommand(program: Command): void {
             targetQueues: queues.filter((q) => q !== CONTROL_QUEUE),
             workerId: opts.workerId,
             artifacts: opts.artifacts,
+            buildId: opts.buildId,
           })),
         );
       }

@@ -23,6 +23,9 @@ export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 const url = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 const nonEmpty = z.string().trim().min(1);
 
+/** A Worker Deployment build ID (`MODELSHIP_BUILD_ID`, `worker --build-id`). */
+export const BuildIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'expected letters, digits, . _ - (a Worker Deployment build ID)');
+
 /** Each setting: its variable, its schema, and (in the schema) its default. */
 const VARIABLES = {
   home: ['MODELSHIP_HOME', nonEmpty.default('.modelship')],
@@ -42,6 +45,8 @@ const VARIABLES = {
   namespace: ['TEMPORAL_NAMESPACE', nonEmpty.default('default')],
   webhookGithubSecret: ['MODELSHIP_WEBHOOK_GITHUB_SECRET', nonEmpty.optional()],
   webhookGitlabToken: ['MODELSHIP_WEBHOOK_GITLAB_TOKEN', nonEmpty.optional()],
+  buildId: ['MODELSHIP_BUILD_ID', BuildIdSchema.optional()],
+  deploymentName: ['MODELSHIP_DEPLOYMENT', z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'expected letters, digits, _ - (a Worker Deployment name)').default('modelship')],
 } as const;
 
 type Variables = typeof VARIABLES;

@@ -33,6 +33,19 @@ export interface WorkerSetup extends HostSetup {
   runtime?: RuntimeEndpoint;
   /** Where analysis reads metrics; default `MODELSHIP_PROMETHEUS_URL`, else scrapes of the runtime. */
   metrics?: MetricsConfig;
+  /** The control worker's Worker Deployment build ID; default `MODELSHIP_BUILD_ID` (unversioned when neither). */
+  buildId?: string;
+}
+
+/**
+ * Worker Versioning of the control worker: a release bakes for days while workflow code changes,
+ * so its workflows are pinned to the build that started them. In-flight releases keep running on
+ * the old build's workers; releases started after `temporal worker deployment set-current-version`
+ * run on the new one. Engine workers stay unversioned (their activities carry no workflow code).
+ */
+export function controlDeployment(deploymentName: string, buildId: string | undefined): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  if (!buildId) return {};
+  return { workerDeploymentOptions: { useWorkerVersioning: true, version: { deploymentName, buildId }, defaultVersioningBehavior: 'PINNED' } };
 }
 
 /** Creates the Workers of one process (not yet running). */
@@ -49,6 +62,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       await Worker.create({
         ...common,
         taskQueue: CONTROL_QUEUE,
+        ...controlDeployment(config.deploymentName, setup.buildId ?? config.buildId),
         ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
         activities: {
           ...createControlActivities(deps),

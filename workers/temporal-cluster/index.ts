@@ -66,6 +66,8 @@ function servicePorts(base: number): Record<TemporalService, ServicePorts & { me
 /** Sets up PostgreSQL and the schemas (idempotent), then starts the four services and the namespace. */
 export async function startTemporalCluster(opts: ClusterOptions): Promise<TemporalCluster> {
   const { home, basePort = 7433, postgresPort = 55432, namespace = 'default' } = opts;
+  // The server stores membership ports in a PostgreSQL smallint.
+  if (!Number.isInteger(basePort) || basePort < 1024 || basePort + 300 > 32767) throw new Error(`basePort: expected 1024..32467 (Temporal keeps membership ports, basePort + 100.., in a smallint), got ${basePort}`);
   mkdirSync(join(home, 'logs'), { recursive: true });
   const install = await installTemporalServer();
   const postgres = await preparePostgres(join(home, 'postgres'), postgresPort);

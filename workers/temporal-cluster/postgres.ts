@@ -6,9 +6,9 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { chown } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 
 /** A PostgreSQL cluster this process set up. */
@@ -51,7 +51,10 @@ export async function preparePostgres(dataDir: string, port: number): Promise<Po
   const socketDir = join(dataDir, 'socket');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     mkdirSync(dataDir, { recursive: true });
-    if (process.getuid?.() === 0) await chown(dataDir, uid('postgres'), gid('postgres'));
+    if (process.getuid?.() === 0) {
+      letOthersTraverse(dirname(dataDir));
+      await chown(dataDir, uid('postgres'), gid('postgres'));
+    }
     await run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
     mkdirSync(socketDir, { recursive: true });
     if (process.getuid?.() === 0) await chown(socketDir, uid('postgres'), gid('postgres'));
@@ -76,6 +79,15 @@ export async function preparePostgres(dataDir: string, port: number): Promise<Po
       return (await execa('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', '-tAc', statement])).stdout;
     },
   };
+}
+
+/** Adds search (x) permission for others to `dir` and its ancestors (a 0700 temporary folder, say), so the postgres user can reach its data folder. Nothing is made readable. */
+function letOthersTraverse(dir: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if (!(mode & 0o001)) chmodSync(d, (mode & 0o7777) | 0o001);
+    if (dirname(d) === d) return;
+  }
 }
 
 function idOf(flag: '-u' | '-g', name: string): number {
