@@ -19,19 +19,10 @@ if [ -x "$TARGET" ]; then
   exit 0
 fi
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "install.sh: Go is needed to build versitygw $VERSION (https://go.dev/dl/); none on PATH" >&2
-  exit 1
-fi
-
-mkdir -p "$BIN_DIR"
-BUILD_DIR="$(mktemp -d "$BIN_DIR/.build.XXXXXX")"
-trap 'rm -rf "$BUILD_DIR"' EXIT
-
-echo "install.sh: building versitygw $VERSION (about 2 minutes on 2 cores the first time)" >&2
-start=$SECONDS
-GOBIN="$BUILD_DIR" GOFLAGS=-mod=mod go install "$MODULE@$VERSION" >&2
-mv "$BUILD_DIR/versitygw" "$TARGET"
+# shellcheck source=../lib/go-install.sh
+source "$ROOT/scripts/lib/go-install.sh"
+go_install_pinned "versitygw $VERSION (about 2 minutes on 2 cores the first time)" "$MODULE@$VERSION"
+mv "$GO_BUILD_DIR/versitygw" "$TARGET"
 ln -sfn "versitygw-$VERSION" "$BIN_DIR/versitygw"
-echo "install.sh: built $TARGET in $((SECONDS - start))s" >&2
+go_install_done "$TARGET"
 echo "$TARGET"

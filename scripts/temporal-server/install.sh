@@ -33,25 +33,17 @@ if [ -x "$TARGET/server" ] && [ -x "$TARGET/temporal-sql-tool" ] && [ -d "$TARGE
   exit 0
 fi
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "install.sh: Go is needed to build the Temporal server $VERSION (https://go.dev/dl/); none on PATH" >&2
-  exit 1
-fi
-
-mkdir -p "$BIN_DIR"
-BUILD_DIR="$(mktemp -d "$BIN_DIR/.build.XXXXXX")"
-trap 'rm -rf "$BUILD_DIR"' EXIT
-
-echo "install.sh: building the Temporal server $VERSION and its SQL tool (about 3 minutes on 2 cores the first time, module downloads included)" >&2
-start=$SECONDS
-GOBIN="$BUILD_DIR" GOFLAGS="-mod=mod -buildvcs=false" go install "$MODULE/cmd/server@$VERSION" "$MODULE/cmd/tools/sql@$VERSION" >&2
-mv "$BUILD_DIR/sql" "$BUILD_DIR/temporal-sql-tool"
+# shellcheck source=../lib/go-install.sh
+source "$ROOT/scripts/lib/go-install.sh"
+go_install_pinned "the Temporal server $VERSION and its SQL tool (about 3 minutes on 2 cores the first time, module downloads included)" \
+  "$MODULE/cmd/server@$VERSION" "$MODULE/cmd/tools/sql@$VERSION"
+mv "$GO_BUILD_DIR/sql" "$GO_BUILD_DIR/temporal-sql-tool"
 SRC="$(go env GOMODCACHE)/$MODULE@$VERSION/schema/postgresql/v12"
-mkdir -p "$BUILD_DIR/schema"
-cp -r "$SRC/temporal" "$SRC/visibility" "$BUILD_DIR/schema/"
-chmod -R u+w "$BUILD_DIR/schema"
+mkdir -p "$GO_BUILD_DIR/schema"
+cp -r "$SRC/temporal" "$SRC/visibility" "$GO_BUILD_DIR/schema/"
+chmod -R u+w "$GO_BUILD_DIR/schema"
 rm -rf "$TARGET"
-mv "$BUILD_DIR" "$TARGET"
+mv "$GO_BUILD_DIR" "$TARGET"
 trap - EXIT
-echo "install.sh: built $TARGET in $((SECONDS - start))s" >&2
+go_install_done "$TARGET"
 echo "$TARGET"
