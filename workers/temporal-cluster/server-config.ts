@@ -77,18 +77,21 @@ export function renderServerConfig(input: ServerConfigInput): string {
   return stringify(config);
 }
 
+/** Dynamic configuration every cluster modelship runs on needs: Updates (approvals) and Worker Versioning. */
+export const REQUIRED_DYNAMIC_CONFIG = [
+  'frontend.enableUpdateWorkflowExecution',
+  'frontend.enableUpdateWorkflowExecutionAsyncAccepted',
+  'frontend.workerVersioningWorkflowAPIs',
+  'frontend.workerVersioningDataAPIs',
+  'system.enableDeploymentVersions',
+] as const;
+
 /**
- * Dynamic configuration: Updates (approvals) and Worker Versioning on, and search attributes read
- * fresh so a release's attributes are visible as soon as they are set.
+ * The dynamic configuration of the cluster the tests run: {@link REQUIRED_DYNAMIC_CONFIG}, and
+ * search attributes read fresh so a release's attributes are visible as soon as they are set (a
+ * test's convenience; production clusters leave the cache on).
  */
 export function renderDynamicConfig(): string {
   const on = [{ value: true, constraints: {} }];
-  return stringify({
-    'frontend.enableUpdateWorkflowExecution': on,
-    'frontend.enableUpdateWorkflowExecutionAsyncAccepted': on,
-    'frontend.workerVersioningWorkflowAPIs': on,
-    'frontend.workerVersioningDataAPIs': on,
-    'system.enableDeploymentVersions': on,
-    'system.forceSearchAttributesCacheRefreshOnRead': on,
-  });
+  return stringify(Object.fromEntries([...REQUIRED_DYNAMIC_CONFIG, 'system.forceSearchAttributesCacheRefreshOnRead'].map((key) => [key, on])));
 }
