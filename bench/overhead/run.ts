@@ -16,7 +16,7 @@ import { startRelease } from '../../cli/release/start-release.ts';
 import { defaultToolkitConfig, runToolkit } from '../../activities/toolkit.ts';
 import { parseManifest, type Precision } from '../../lib/manifest.ts';
 import { makeModelRepo, startTemporal, startWorkers, tempDir } from '../../test/integration/harness.ts';
-import type { temporal } from '@temporalio/proto';
+import { activityTimings } from '../lib/history-timings.ts';
 
 const precisions = (process.argv.find((a) => a.startsWith('--precisions='))?.split('=')[1] ?? 'fp32,int8').split(',') as Precision[];
 const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
@@ -46,29 +46,6 @@ async function runScript(repo: string): Promise<{ totalMs: number; steps: Record
     await timed(`bench/${precision}`, () => runToolkit(toolkit, 'bench', { manifest, ...engine }));
   }
   return { totalMs: performance.now() - t0, steps };
-}
-
-type Event = temporal.api.history.v1.IHistoryEvent;
-const ms = (t: Event['eventTime']) => Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6);
-
-/** Per activity: queue latency (scheduled → started) and run time (started → closed). */
-function activityTimings(events: Event[]): { name: string; queueMs: number; runMs: number }[] {
-  const scheduled = new Map<string, { name: string; at: number }>();
-  const started = new Map<string, number>();
-  const out: { name: string; queueMs: number; runMs: number }[] = [];
-  for (const e of events) {
-    const id = String(e.eventId);
-    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: ms(e.eventTime) });
-    const s = e.activityTaskStartedEventAttributes;
-    if (s) started.set(String(s.scheduledEventId), ms(e.eventTime));
-    const c = e.activityTaskCompletedEventAttributes;
-    if (c) {
-      const sch = scheduled.get(String(c.scheduledEventId))!;
-      const st = started.get(String(c.scheduledEventId))!;
-      out.push({ name: sch.name, queueMs: st - sch.at, runMs: ms(e.eventTime) - st });
-    }
-  }
-  return out;
 }
 
 async function runWorkflow(repo: string) {

@@ -12,15 +12,13 @@
  * Every release must finish, and no side effect may happen twice: one decision record per
  * sequence number, one approval per step, one promotion, the runtime serving what the records say.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
-import { PROJECT_ROOT } from '../../activities/toolkit.ts';
 import { RuntimeAdminClient } from '../../activities/runtime/admin-client.ts';
 import { startTraffic } from '../../cli/demo/traffic.ts';
 import { startRelease } from '../../cli/release/start-release.ts';
@@ -33,6 +31,7 @@ import { startTemporalCluster, type TemporalCluster } from '../../workers/tempor
 import { findTemporalBinary } from '../../workers/temporal-binary.ts';
 import { tempDir } from '../integration/harness.ts';
 import { approveAll, tagDigits, waitRollout } from './rollout-driver.ts';
+import { WorkerProcesses } from './worker-processes.ts';
 
 let cluster: TemporalCluster;
 let client: Client;
@@ -43,39 +42,7 @@ let runtime: ServingRuntime;
 let prometheus: RunningPrometheus;
 let admin: RuntimeAdminClient;
 let traffic: Awaited<ReturnType<typeof startTraffic>> | undefined;
-const workers = new Map<string, ChildProcess>();
-
-/** A `modelship worker` process in its own process group (so kill -9 takes its toolkit children too). */
-function spawnWorker(id: string, queue: string, env: Record<string, string> = {}): void {
-  const log = createWriteStream(join(home, 'logs', `worker-${id}.log`));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/index.ts', '--address', cluster.address, 'worker', '--queue', queue, '--worker-id', id], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      MODELSHIP_HOME: home,
-      MODELSHIP_ARTIFACTS: join(home, 'artifacts'),
-      MODELSHIP_RUNTIME_URL: runtime.url,
-      MODELSHIP_ADMIN_TOKEN_FILE: runtime.tokenFile,
-      MODELSHIP_PROMETHEUS_URL: prometheus.url,
-      ...env,
-    },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  workers.set(id, child);
-}
-
-function kill9(id: string): void {
-  const child = workers.get(id);
-  try {
-    process.kill(-child!.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-  workers.delete(id);
-}
+let workers: WorkerProcesses;
 
 async function waitStatus(workflowId: string, until: (s: ReleaseStatus) => boolean, timeoutMs = 300_000): Promise<ReleaseStatus> {
   const deadline = Date.now() + timeoutMs;
@@ -147,16 +114,22 @@ beforeAll(async () => {
   runtime = await startServingRuntime({ home, port: await freePort() });
   prometheus = await startPrometheus({ targets: [new URL(runtime.url).host], dataDir: join(home, 'prometheus'), scrapeInterval: '1s' });
   admin = new RuntimeAdminClient({ url: runtime.url, token: (await readFile(runtime.tokenFile, 'utf8')).trim() });
-  spawnWorker('control-a', CONTROL_QUEUE);
-  spawnWorker('control-b', CONTROL_QUEUE);
-  spawnWorker('engine-a', 'cpu');
-  spawnWorker('engine-b', 'cpu');
+  workers = new WorkerProcesses({
+    address: cluster.address,
+    home,
+    logDir: join(home, 'logs'),
+    env: { MODELSHIP_RUNTIME_URL: runtime.url, MODELSHIP_ADMIN_TOKEN_FILE: runtime.tokenFile, MODELSHIP_PROMETHEUS_URL: prometheus.url },
+  });
+  workers.spawn('control-a', CONTROL_QUEUE);
+  workers.spawn('control-b', CONTROL_QUEUE);
+  workers.spawn('engine-a', 'cpu');
+  workers.spawn('engine-b', 'cpu');
   repo = join(await tempDir(), 'digits');
 }, 1_800_000);
 
 afterAll(async () => {
   await traffic?.stop();
-  for (const id of [...workers.keys()]) kill9(id);
+  workers?.killAll();
   await connection?.close();
   await prometheus?.stop();
   await runtime?.stop();
@@ -169,8 +142,8 @@ it('finishes a first release after a control worker and the engine worker runnin
   const during = await waitStatus(r.workflowId, (s) => s.steps.some((x) => x.step === 'parity' && x.state === 'running'));
   const builtOn = during.steps.find((x) => x.step === 'build' && x.state === 'done')?.summary?.match(/ on (engine-[ab])/)?.[1];
   expect(builtOn).toBeDefined();
-  kill9('control-a');
-  kill9(builtOn!);
+  workers.kill9('control-a');
+  workers.kill9(builtOn!);
   const status = await approveAll(client, r.workflowId, 'alice');
   expect(status.stage).toBe('promoted');
   const parity = status.steps.find((x) => x.step === 'parity');
@@ -189,7 +162,7 @@ it('finishes a first release after a control worker and the engine worker runnin
 }, 1_200_000);
 
 it('finishes a canary release across a history-service restart mid-bake and a PostgreSQL restart', async () => {
-  spawnWorker('control-a', CONTROL_QUEUE);
+  workers.spawn('control-a', CONTROL_QUEUE);
   traffic = await startTraffic({ url: runtime.url, model: 'digits', data: join(repo, 'data', 'heldout.npz'), rate: 60, log: join(home, 'logs', 'traffic.log') });
   await tagDigits(repo, 'v1.1.0', { trainArgs: ['--seed', '7'] });
   const r = await startRelease(client, { repo, tag: 'v1.1.0' });
@@ -214,16 +187,16 @@ it('finishes a canary release across a history-service restart mid-bake and a Po
 }, 1_200_000);
 
 it('keeps an in-flight rollout on the control build that started it while releases after the upgrade run on the new one', async () => {
-  kill9('control-a');
-  kill9('control-b');
-  spawnWorker('control-v1', CONTROL_QUEUE, { MODELSHIP_BUILD_ID: 'v1' });
+  workers.kill9('control-a');
+  workers.kill9('control-b');
+  workers.spawn('control-v1', CONTROL_QUEUE, { MODELSHIP_BUILD_ID: 'v1' });
   await setCurrentVersion('v1');
   await tagDigits(repo, 'v1.2.0', { trainArgs: ['--seed', '11'] });
   const inFlight = await startRelease(client, { repo, tag: 'v1.2.0' });
   await waitRollout(client, inFlight.workflowId, (s) => s.awaiting?.step === 1, 600_000);
 
   // The upgrade, while v1.2.0 waits for a person: new control workers, then they become current.
-  spawnWorker('control-v2', CONTROL_QUEUE, { MODELSHIP_BUILD_ID: 'v2' });
+  workers.spawn('control-v2', CONTROL_QUEUE, { MODELSHIP_BUILD_ID: 'v2' });
   await setCurrentVersion('v2');
   await tagDigits(repo, 'v1.3.0', { trainArgs: ['--seed', '13'] });
   const after = await startRelease(client, { repo, tag: 'v1.3.0', rollout: false });
