@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VITEST := npx vitest run
 
-.PHONY: demo test bootstrap check unit toolkit-test integration schemas proto bench-overhead bench-serve
+.PHONY: demo test bootstrap check unit toolkit-test integration schemas proto bench-overhead bench-serve bench-scale
 
 ## demo: the main job — local Temporal dev server, local artifacts, the digits example, v1.0.0 to packaged
 demo: bootstrap
@@ -42,3 +42,7 @@ proto:
 
 bench-overhead: bootstrap
 	node --import tsx bench/overhead/run.ts
+
+## bench-scale: 100 releases at once on the real cluster (PostgreSQL) and on the dev server
+bench-scale: bootstrap
+	node --import tsx bench/scale/run.ts $(ARGS)
