@@ -10,7 +10,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ManifestError, type FieldIssue } from './errors.ts';
 import { formatFieldPath } from './field-path.ts';
 import { PersonNameSchema } from './person-name.ts';
-import { DEFAULT_ANALYSIS_THRESHOLDS } from './analysis/schemas.ts';
+import { AnalysisThresholdsSchema, DEFAULT_ANALYSIS_THRESHOLDS } from './analysis/schemas.ts';
 
 /** Backends a target may name. */
 export const Backend = { OnnxruntimeCpu: 'onnxruntime-cpu', TensorRT: 'tensorrt' } as const;
@@ -217,15 +217,9 @@ const rolloutSpec = z
      * requests were missing. Default: the step's bake plus 10 analysis intervals.
      */
     maxBake: DurationString.optional(),
-    analysis: z
-      .object({
-        interval: DurationString.default('30s'),
-        maxErrorRate: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.maxErrorRate),
-        maxErrorRateIncrease: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.maxErrorRateIncrease),
-        maxLatencyIncrease: z.number().min(0).default(DEFAULT_ANALYSIS_THRESHOLDS.maxLatencyIncrease),
-        minAgreement: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.minAgreement),
-        minRequests: z.int().nonnegative().default(DEFAULT_ANALYSIS_THRESHOLDS.minRequests),
-      })
+    // The analysis thresholds (lib/analysis/schemas.ts) and how often the analysis runs.
+    analysis: AnalysisThresholdsSchema.omit({ confidence: true })
+      .extend({ interval: DurationString.default('30s') })
       .strict()
       .default({ interval: '30s', ...DEFAULT_ANALYSIS_THRESHOLDS }),
     approvalTimeout: z

@@ -7,8 +7,10 @@
  * 1. the one-sided Mann–Whitney U test on the two duration histograms says the candidate is
  *    slower (p < α; each bucket a group of tied ranks, see {@link mannWhitneyHistograms}), and
  * 2. the effect is large enough to matter: the candidate's median, estimated from the buckets as
- *    PromQL's `histogram_quantile` does, is more than `maxLatencyIncrease` (relative) above the
- *    stable's.
+ *    PromQL's `histogram_quantile` does, is more than `maxLatencyIncrease` (relative) and more
+ *    than `minLatencyIncreaseMs` (absolute) above the stable's — a sub-millisecond engine moves by
+ *    a tenth of a millisecond with the machine's load, which is a large relative change no user
+ *    sees.
  *
  * A significant but small shift passes (large samples make tiny shifts significant); a large but
  * not significant one passes too (no evidence). Medians from buckets are only as precise as the
@@ -24,7 +26,7 @@ import type { CheckRecord, VariantCounts } from './schemas.ts';
 
 /** Candidate latency vs stable latency over one window. */
 export function latencyCheck(ctx: CheckContext, stable: VariantCounts, candidate: VariantCounts): CheckRecord {
-  const { maxLatencyIncrease: max, minRequests } = ctx.thresholds;
+  const { maxLatencyIncrease: max, minLatencyIncreaseMs: minMs, minRequests } = ctx.thresholds;
   const nS = histogramTotal(stable.latency);
   const nC = histogramTotal(candidate.latency);
   const medS = histogramQuantile(stable.latency, 0.5);
@@ -39,7 +41,7 @@ export function latencyCheck(ctx: CheckContext, stable: VariantCounts, candidate
     threshold: {
       name: 'maxLatencyIncrease',
       value: max,
-      rule: `fail if Mann–Whitney U (one-sided, candidate slower) has p < ${Number(ctx.alpha.toFixed(4))} and the median from buckets rose by more than maxLatencyIncrease`,
+      rule: `fail if Mann–Whitney U (one-sided, candidate slower) has p < ${Number(ctx.alpha.toFixed(4))} and the median from buckets rose by more than maxLatencyIncrease and by more than ${minMs} ms`,
     },
   };
   const medians = `median ${ms(medC)} vs ${ms(medS)} (${increase >= 0 ? '+' : ''}${pct(increase)}), p95 ${ms(p95C)} vs ${ms(p95S)}`;
@@ -53,13 +55,13 @@ export function latencyCheck(ctx: CheckContext, stable: VariantCounts, candidate
   }
   const mw = mannWhitneyHistograms(candidate.latency, stable.latency);
   const significant = mw.pValue < ctx.alpha;
-  const large = increase > max;
+  const large = increase > max && (medC - medS) * 1000 > minMs;
   const verdict = significant && large ? 'fail' : 'pass';
   const why =
     verdict === 'fail'
-      ? `candidate is slower: ${medians}, above the allowed ${pct(max)}; Mann–Whitney p = ${mw.pValue.toPrecision(3)}`
+      ? `candidate is slower: ${medians}, above the allowed ${pct(max)} and ${minMs} ms; Mann–Whitney p = ${mw.pValue.toPrecision(3)}`
       : significant
-        ? `candidate is slightly slower (p = ${mw.pValue.toPrecision(3)}) but within the allowed ${pct(max)}: ${medians}`
+        ? `candidate is slightly slower (p = ${mw.pValue.toPrecision(3)}) but within the allowed ${pct(max)} or ${minMs} ms: ${medians}`
         : `no evidence the candidate is slower (Mann–Whitney p = ${mw.pValue.toPrecision(3)}): ${medians}`;
   return record({
     ...base,

@@ -55,6 +55,7 @@ export const DEFAULT_ANALYSIS_THRESHOLDS = {
   maxErrorRate: 0.01,
   maxErrorRateIncrease: 0.005,
   maxLatencyIncrease: 0.2,
+  minLatencyIncreaseMs: 0.25,
   minAgreement: 0.98,
   minRequests: 50,
 } as const;
@@ -67,6 +68,12 @@ export const AnalysisThresholdsSchema = z.object({
   maxErrorRate: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.maxErrorRate),
   maxErrorRateIncrease: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.maxErrorRateIncrease),
   maxLatencyIncrease: z.number().min(0).default(DEFAULT_ANALYSIS_THRESHOLDS.maxLatencyIncrease),
+  /**
+   * The least rise of the median, in milliseconds, that fails the latency check (with
+   * `maxLatencyIncrease`): sub-millisecond engines shift by a tenth of a millisecond with the
+   * machine's load, a relative change no user sees.
+   */
+  minLatencyIncreaseMs: z.number().min(0).default(DEFAULT_ANALYSIS_THRESHOLDS.minLatencyIncreaseMs),
   minAgreement: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.minAgreement),
   minRequests: z.int().nonnegative().default(DEFAULT_ANALYSIS_THRESHOLDS.minRequests),
   /** One-sided confidence of bounds and tests: 0.95 means bounds at z = 1.645 and α = 0.05. */

@@ -31,7 +31,7 @@ function variant(version: string, samples: number[], edges: number[]): VariantCo
   return { version, requests: samples.length, errors: 0, latency: { buckets, count: samples.length }, labelled: 0, correct: 0 };
 }
 
-function latencyCheck(stable: number[], candidate: number[], edges: number[]) {
+function latencyCheck(stable: number[], candidate: number[], edges: number[], thresholds: Record<string, number> = {}) {
   const o: WindowObservation = {
     source: 'prometheus',
     window: { start: '2026-12-01T00:00:00.000Z', end: '2026-12-01T00:00:05.000Z' },
@@ -39,7 +39,7 @@ function latencyCheck(stable: number[], candidate: number[], edges: number[]) {
     stable: variant('v1.0.0', stable, edges),
     candidate: variant('v1.1.0', candidate, edges),
   };
-  const r = analyzeWindow(o, { model: 'digits', mode: 'canary', thresholds: { maxLatencyIncrease: 0.5 } });
+  const r = analyzeWindow(o, { model: 'digits', mode: 'canary', thresholds: { maxLatencyIncrease: 0.5, ...thresholds } });
   return r.checks.find((c) => c.check === 'latency')!;
 }
 
@@ -66,5 +66,21 @@ describe('latency buckets of the serving runtime', () => {
     const r = latencyCheck(latencies(3, 400, 0.00095), latencies(4, 400, 0.0019), RUNTIME_EDGES);
     expect(r.verdict).toBe('fail');
     expect(r.statistic.value).toBeGreaterThan(0.7);
+  });
+});
+
+describe('the absolute floor of the latency check (minLatencyIncreaseMs)', () => {
+  it('passes a large relative shift of a sub-millisecond engine that is under the floor, and fails it above', () => {
+    // 0.45 ms → 0.58 ms: +29%, significant with 2000 requests each, but 0.13 ms.
+    const stable = latencies(5, 2000, 0.00045, 0.2);
+    const candidate = latencies(6, 2000, 0.00058, 0.2);
+    const underFloor = latencyCheck(stable, candidate, RUNTIME_EDGES, { maxLatencyIncrease: 0.2 });
+    expect(underFloor.statistic.value).toBeGreaterThan(0.2);
+    expect(underFloor.statistic.details.pValue).toBeLessThan(0.001);
+    expect(underFloor.verdict).toBe('pass');
+    expect(underFloor.detail).toMatch(/slightly slower .* within the allowed 20\.00% or 0\.25 ms/);
+    const noFloor = latencyCheck(stable, candidate, RUNTIME_EDGES, { maxLatencyIncrease: 0.2, minLatencyIncreaseMs: 0 });
+    expect(noFloor.verdict).toBe('fail');
+    expect(noFloor.detail).toMatch(/above the allowed 20\.00% and 0 ms/);
   });
 });
