@@ -13,6 +13,8 @@ export const eventMs = (t: Event['eventTime']) => Number(t?.seconds ?? 0) * 1000
 /** One completed activity. */
 export interface ActivityTiming {
   name: string;
+  /** When a worker started it (ms since the epoch). */
+  startedAt: number;
   queueMs: number;
   runMs: number;
 }
@@ -31,7 +33,7 @@ export function activityTimings(events: Event[]): ActivityTiming[] {
     if (c) {
       const sch = scheduled.get(String(c.scheduledEventId))!;
       const st = started.get(String(c.scheduledEventId))!;
-      out.push({ name: sch.name, queueMs: st - sch.at, runMs: eventMs(e.eventTime) - st });
+      out.push({ name: sch.name, startedAt: st, queueMs: st - sch.at, runMs: eventMs(e.eventTime) - st });
     }
   }
   return out;

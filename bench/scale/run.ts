@@ -26,13 +26,15 @@ import { peakRss, WorkerProcesses } from '../../test/e2e/worker-processes.ts';
 import { startDevServer } from '../../workers/dev-server.ts';
 import { freePort } from '../../workers/prometheus.ts';
 import { startTemporalCluster } from '../../workers/temporal-cluster/index.ts';
-import { activityTimings, eventMs, quantile, stepGaps } from '../lib/history-timings.ts';
+import { activityTimings, quantile, stepGaps } from '../lib/history-timings.ts';
 
 const { values } = parseArgs({ options: { releases: { type: 'string' }, stacks: { type: 'string' }, 'engine-workers': { type: 'string' } } });
 const N = Number(values.releases ?? 100);
 const STACKS = (values.stacks ?? 'cluster,dev').split(',') as ('cluster' | 'dev')[];
 const ENGINE_WORKERS = Number(values['engine-workers'] ?? 2);
 const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+/** The activities that run on engine workers, one per slot. */
+const ENGINE_ACTIVITIES = new Set(['buildEngine', 'checkParity', 'benchmarkEngine']);
 const say = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** Process ids whose command line contains `pattern`. */
@@ -90,17 +92,10 @@ async function runStack(kind: 'cluster' | 'dev', repo: string, tags: string[]) {
       for (const id of [r.workflowId, `${r.workflowId}/target/cpu`]) {
         const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
         gaps.push(...stepGaps(events));
-        queue.push(...activityTimings(events).map((a) => a.queueMs));
+        const timings = activityTimings(events);
+        queue.push(...timings.map((a) => a.queueMs));
         // Engine jobs (build, parity, bench) as they ran on the engine workers: started → completed.
-        const startedAt = new Map<string, number>();
-        for (const e of events) {
-          if (e.activityTaskStartedEventAttributes) startedAt.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), eventMs(e.eventTime));
-          const c = e.activityTaskCompletedEventAttributes;
-          const scheduled = c && events.find((x) => String(x.eventId) === String(c.scheduledEventId))?.activityTaskScheduledEventAttributes;
-          if (c && scheduled && /^(buildEngine|checkParity|benchmarkEngine)$/.test(scheduled.activityType?.name ?? '')) {
-            engineJobs.push({ start: startedAt.get(String(c.scheduledEventId))!, end: eventMs(e.eventTime) });
-          }
-        }
+        for (const a of timings) if (ENGINE_ACTIVITIES.has(a.name)) engineJobs.push({ start: a.startedAt, end: a.startedAt + a.runMs });
       }
     }
     const serverPids = await pidsMatching(serverPattern);

@@ -1,7 +1,11 @@
 # Shared by the install scripts that build a pinned tool from source through the Go module proxy.
-# Source it, then: go_install_pinned WHAT BUILD_DIR_VAR PKG@VERSION...
+# Source it (it sets ROOT, the repository, and BIN_DIR, $MODELSHIP_BIN_DIR or <repo>/.modelship/bin),
+# then: go_install_pinned WHAT PKG@VERSION...
 #   checks that Go is there, makes a temporary build folder under $BIN_DIR (removed on exit unless
 #   the caller moves it), runs `go install` into it and says how long it took.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BIN_DIR="${MODELSHIP_BIN_DIR:-$ROOT/.modelship/bin}"
 
 # go_install_pinned <what> <package@version>...  → sets GO_BUILD_DIR (the binaries are in it)
 go_install_pinned() {

@@ -6,12 +6,12 @@
 # Usage: scripts/s3-server/install.sh        prints the binary's path on stdout (logs on stderr)
 # Env:   MODELSHIP_BIN_DIR  where to install (default: <repo>/.modelship/bin)
 set -euo pipefail
+# shellcheck source=../lib/go-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/go-install.sh"   # sets ROOT and BIN_DIR
 
 VERSION="v1.8.0"
 MODULE="github.com/versity/versitygw/cmd/versitygw"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BIN_DIR="${MODELSHIP_BIN_DIR:-$ROOT/.modelship/bin}"
 TARGET="$BIN_DIR/versitygw-$VERSION"
 
 if [ -x "$TARGET" ]; then
@@ -19,8 +19,6 @@ if [ -x "$TARGET" ]; then
   exit 0
 fi
 
-# shellcheck source=../lib/go-install.sh
-source "$ROOT/scripts/lib/go-install.sh"
 go_install_pinned "versitygw $VERSION (about 2 minutes on 2 cores the first time)" "$MODULE@$VERSION"
 mv "$GO_BUILD_DIR/versitygw" "$TARGET"
 ln -sfn "versitygw-$VERSION" "$BIN_DIR/versitygw"

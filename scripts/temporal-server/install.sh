@@ -10,12 +10,12 @@
 # v1.30.8 is the newest server whose go.mod this machine's Go (1.26.8) accepts: 1.30.9 and 1.31.x
 # ask for Go 1.26.10. Worker Versioning (deployments with build IDs) needs >= 1.29.1.
 set -euo pipefail
+# shellcheck source=../lib/go-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/go-install.sh"   # sets ROOT and BIN_DIR
 
 VERSION="v1.30.8"
 MODULE="go.temporal.io/server"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BIN_DIR="${MODELSHIP_BIN_DIR:-$ROOT/.modelship/bin}"
 TARGET="$BIN_DIR/temporal-server-$VERSION"
 
 # PostgreSQL: Debian's package (the server binaries live in /usr/lib/postgresql/<major>/bin).
@@ -33,8 +33,6 @@ if [ -x "$TARGET/server" ] && [ -x "$TARGET/temporal-sql-tool" ] && [ -d "$TARGE
   exit 0
 fi
 
-# shellcheck source=../lib/go-install.sh
-source "$ROOT/scripts/lib/go-install.sh"
 go_install_pinned "the Temporal server $VERSION and its SQL tool (about 3 minutes on 2 cores the first time, module downloads included)" \
   "$MODULE/cmd/server@$VERSION" "$MODULE/cmd/tools/sql@$VERSION"
 mv "$GO_BUILD_DIR/sql" "$GO_BUILD_DIR/temporal-sql-tool"
