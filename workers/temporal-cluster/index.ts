@@ -9,7 +9,7 @@
  * @module
  */
 import { mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -95,7 +95,12 @@ export async function startTemporalCluster(opts: ClusterOptions): Promise<Tempor
       });
       children.set(service, child);
     };
-    for (const service of TEMPORAL_SERVICES) await startService(service);
+    // Each service writes the cluster's metadata on a fresh database if it is not there yet, and
+    // the losers of that race exit ("Failed to apply cluster metadata"): one goes first.
+    const [first, ...rest] = TEMPORAL_SERVICES;
+    await startService(first);
+    await waitForClusterMetadata(postgres, children, home);
+    for (const service of rest) await startService(service);
     await waitForFrontend(address, children, home);
     await registerNamespace(address, namespace);
 
@@ -147,12 +152,29 @@ async function setupSchema(serverDir: string, postgres: Postgres, db: string, sc
   await tool(['update-schema', '-d', join(serverDir, 'schema', schema, 'versioned')]);
 }
 
+/** Throws, with the end of its log, when a service has exited. */
+async function throwIfExited(children: Map<TemporalService, ResultPromise>, home: string): Promise<void> {
+  for (const [service, child] of children) {
+    if (child.exitCode === null || child.exitCode === undefined) continue;
+    const log = join(home, 'logs', `${service}.log`);
+    const tail = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).map((l) => l.slice(0, 400));
+    throw new Error(`temporal ${service} exited with ${child.exitCode}; see ${log}:\n${tail.join('\n')}`);
+  }
+}
+
+async function waitForClusterMetadata(postgres: Postgres, children: Map<TemporalService, ResultPromise>, home: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while ((await postgres.sql('SELECT count(*) FROM cluster_metadata_info', DATABASES.default)) === '0') {
+    await throwIfExited(children, home);
+    if (Date.now() > deadline) throw new Error(`the Temporal server wrote no cluster metadata within 120 s; see ${join(home, 'logs')}`);
+    await sleep(250);
+  }
+}
+
 async function waitForFrontend(address: string, children: Map<TemporalService, ResultPromise>, home: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (!(await isServerUp(address))) {
-    for (const [service, child] of children) {
-      if (child.exitCode !== null && child.exitCode !== undefined) throw new Error(`temporal ${service} exited with ${child.exitCode}; see ${join(home, 'logs', `${service}.log`)}`);
-    }
+    await throwIfExited(children, home);
     if (Date.now() > deadline) throw new Error(`the Temporal frontend did not answer on ${address} within 120 s; see ${join(home, 'logs')}`);
     await sleep(500);
   }

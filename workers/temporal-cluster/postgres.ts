@@ -22,8 +22,8 @@ export interface Postgres {
   stop(): Promise<void>;
   /** `pg_ctl restart -m fast`: every client connection drops. */
   restart(): Promise<void>;
-  /** Runs SQL as the superuser. */
-  sql(statement: string): Promise<string>;
+  /** Runs SQL as the superuser, in `database` (default `postgres`). */
+  sql(statement: string, database?: string): Promise<string>;
 }
 
 /** The newest Debian PostgreSQL server's bin folder. */
@@ -75,8 +75,8 @@ export async function preparePostgres(dataDir: string, port: number): Promise<Po
     async restart() {
       await pgCtl('restart', ['-m', 'fast']);
     },
-    async sql(statement: string) {
-      return (await execa('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', '-tAc', statement])).stdout;
+    async sql(statement: string, database = 'postgres') {
+      return (await execa('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-tAc', statement])).stdout;
     },
   };
 }
