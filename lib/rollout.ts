@@ -33,6 +33,43 @@ export interface RolloutInput {
   /** The package that goes to production. */
   package: PackagedEngine;
   plan: RolloutSpec;
+  /** Where the previous run of this rollout stopped, when it continued as new (absent on the first run). */
+  resume?: RolloutCheckpoint;
+}
+
+/**
+ * Where a rollout continues after continue-as-new: what the earlier runs learnt (the stable
+ * version, the staged package folder), the status with its decision records, and the wait it was
+ * in — a bake (its start, so the analysis window and the bake's end stay where they were) or an
+ * approval (its start and whether it was escalated, so the timeout stays where it was).
+ */
+export interface RolloutCheckpoint {
+  stableVersion?: string;
+  /** The package staged on the serving runtime. */
+  dir: string;
+  status: RolloutStatus;
+  at: BakeCheckpoint | ApprovalCheckpoint;
+}
+
+/** Inside a bake: the shadow (step 0) or canary step `step`. */
+export interface BakeCheckpoint {
+  kind: 'bake';
+  step: number;
+  /** Workflow time (ms) the bake began. */
+  started: number;
+  /** Workflow time (ms) the previous canary step began (the window at 100% reaches back to it). */
+  previousStepStart?: number;
+}
+
+/** Waiting for a person on step `step` (0: the first release). */
+export interface ApprovalCheckpoint {
+  kind: 'approval';
+  step: number;
+  /** Workflow time (ms) the wait began. */
+  since: number;
+  escalated: boolean;
+  /** Workflow time (ms) the previous canary step began. */
+  previousStepStart?: number;
 }
 
 /** A step that needs a person's approval: `first` (first release) or a canary weight. */
@@ -91,6 +128,13 @@ export interface RolloutStatus {
   outcome?: 'promoted' | 'rolled-back';
   /** Refused signals beyond the first {@link MAX_REFUSED_SIGNAL_RECORDS} (each of those has a decision record). */
   refusedSignalsNotRecorded?: number;
+  /** Runs of this rollout so far (continue-as-new starts another); absent: 1. */
+  runs?: number;
+  /**
+   * Analysis records left out of `decisions` when the rollout continued as new (the oldest first;
+   * each is still kept in the artifact store at its `uri`), so that a bake of days stays small.
+   */
+  analysesNotCarried?: number;
 }
 
 /** Refused signals recorded one by one; later ones are only counted, so a flood cannot grow the state without bound. */

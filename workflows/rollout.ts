@@ -6,11 +6,12 @@
  * the stable version really serves. Every gate leaves a decision record.
  *
  * This file wires the parts in rollout/: records.ts (status, records, phases), approvals.ts (the
- * people: Updates, Signals, waiting), bake.ts (bake with analysis).
+ * people: Updates, Signals, waiting), bake.ts (bake with analysis), continue-as-new.ts (a long
+ * wait goes on in a new run; `input.resume` says where, and this run starts there).
  *
  * @module
  */
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, ContinueAsNew, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities/index.ts';
 import type { ServingSnapshot } from '../activities/rollout.ts';
 import { ErrorType } from '../lib/errors.ts';
@@ -37,42 +38,67 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
   approvals.register();
   setHandler(rolloutStatusQuery, () => status, { description: HANDLER_DESCRIPTIONS.rolloutStatus });
 
-  let stableVersion: string | undefined;
+  // A continued run (continue-as-new) starts at the wait the previous run was in.
+  const at = input.resume?.at;
+  const { context } = records;
   try {
-    const serving: ServingSnapshot = await runtime.inspectRuntime({ model: input.model });
-    stableVersion = serving.stableVersion;
-    status.stableVersion = stableVersion;
-    const fleet = await runtime.checkFleet({ package: input.package });
-    await keep(record({ kind: 'fleet-check', verdict: fleet.ok ? 'pass' : 'fail', reason: fleet.summary, detail: { serving, fleet, package: input.package } }));
-    if (!fleet.ok) throw new RollbackRequested(`the serving fleet cannot run this engine: ${fleet.summary}`);
-    const dir = await runtime.stagePackage({ model: input.model, tag: input.tag, package: input.package });
+    if (!input.resume) {
+      const serving: ServingSnapshot = await runtime.inspectRuntime({ model: input.model });
+      context.stableVersion = serving.stableVersion;
+      status.stableVersion = serving.stableVersion;
+      const fleet = await runtime.checkFleet({ package: input.package });
+      await keep(record({ kind: 'fleet-check', verdict: fleet.ok ? 'pass' : 'fail', reason: fleet.summary, detail: { serving, fleet, package: input.package } }));
+      if (!fleet.ok) throw new RollbackRequested(`the serving fleet cannot run this engine: ${fleet.summary}`);
+      context.dir = await runtime.stagePackage({ model: input.model, tag: input.tag, package: input.package });
+    }
+    const { stableVersion } = context;
+    const dir = context.dir!;
 
     if (!stableVersion) {
       // First release of this model: one approval, then all traffic.
-      await approvals.awaitApproval(0, 100);
+      await approvals.awaitApproval(0, 100, at?.kind === 'approval' ? at : {});
       await runtime.loadVariant({ variant: 'stable', dir, model: input.model });
       status.weights = { candidate: 0, shadow: 0 };
     } else {
-      if (plan.shadow) {
-        enter(RolloutPhase.Shadow, `shadowing ${stableVersion} with ${Math.round(plan.shadow.sampleShare * 100)}% of traffic`);
-        await runtime.loadVariant({ variant: 'shadow', dir, model: input.model });
-        await runtime.setTraffic({ shadow: Math.round(plan.shadow.sampleShare * 100), model: input.model });
-        status.weights.shadow = Math.round(plan.shadow.sampleShare * 100);
-        await bakeWithAnalysis(records, approvals, { mode: 'shadow', bake: plan.shadow.duration, step: 0, weight: 0, stableVersion });
+      const inShadow = at?.kind === 'bake' && at.step === 0;
+      if (plan.shadow && (!at || inShadow)) {
+        if (!at) {
+          enter(RolloutPhase.Shadow, `shadowing ${stableVersion} with ${Math.round(plan.shadow.sampleShare * 100)}% of traffic`);
+          await runtime.loadVariant({ variant: 'shadow', dir, model: input.model });
+          await runtime.setTraffic({ shadow: Math.round(plan.shadow.sampleShare * 100), model: input.model });
+          status.weights.shadow = Math.round(plan.shadow.sampleShare * 100);
+        }
+        await bakeWithAnalysis(records, approvals, { mode: 'shadow', bake: plan.shadow.duration, step: 0, weight: 0, stableVersion, started: inShadow ? at.started : undefined });
         await runtime.setTraffic({ shadow: 0, model: input.model });
         status.weights.shadow = 0;
       }
-      await runtime.loadVariant({ variant: 'candidate', dir, model: input.model });
-      let previousStepStart: number | undefined;
+      if (!at || inShadow) await runtime.loadVariant({ variant: 'candidate', dir, model: input.model });
+      let previousStepStart = at?.previousStepStart;
       for (const [i, step] of plan.canary.entries()) {
-        await approvals.awaitApproval(i + 1, step.weight);
-        enter(RolloutPhase.Canary, `canary step ${i + 1}: ${step.weight}% to ${input.tag}, baking ${step.bake}`);
-        await runtime.setTraffic({ candidate: step.weight, model: input.model });
-        status.weights.candidate = step.weight;
-        const stepStart = Date.now();
+        if (at && i + 1 < at.step) continue;
+        const resumeHere = at?.step === i + 1 ? at : undefined;
+        let stepStart: number;
+        if (resumeHere?.kind === 'bake') {
+          stepStart = resumeHere.started;
+        } else {
+          await approvals.awaitApproval(i + 1, step.weight, { ...resumeHere, previousStepStart });
+          enter(RolloutPhase.Canary, `canary step ${i + 1}: ${step.weight}% to ${input.tag}, baking ${step.bake}`);
+          await runtime.setTraffic({ candidate: step.weight, model: input.model });
+          status.weights.candidate = step.weight;
+          stepStart = Date.now();
+        }
         // At 100% the stable serves nothing: compare over a window reaching back into the previous
         // step, when both versions served side by side (the stable stays loaded and warm).
-        await bakeWithAnalysis(records, approvals, { mode: 'canary', bake: step.bake, step: i + 1, weight: step.weight, stableVersion, windowFrom: step.weight >= 100 ? previousStepStart : undefined });
+        await bakeWithAnalysis(records, approvals, {
+          mode: 'canary',
+          bake: step.bake,
+          step: i + 1,
+          weight: step.weight,
+          stableVersion,
+          windowFrom: step.weight >= 100 ? previousStepStart : undefined,
+          started: stepStart,
+          previousStepStart,
+        });
         previousStepStart = stepStart;
       }
       await runtime.promoteCandidate({ version: input.tag, model: input.model });
@@ -87,6 +113,8 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     enter(RolloutPhase.Promoted, `${input.tag} promoted`);
     return status;
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    const { stableVersion } = context;
     const reason = err instanceof RollbackRequested ? err.reason : isCancellation(err) ? 'the release was cancelled' : `rollout failed: ${failureMessage(err)}`;
     // Compensation runs even when the workflow is being cancelled.
     await CancellationScope.nonCancellable(async () => {

@@ -13,7 +13,7 @@ import { freePort, startPrometheus, type RunningPrometheus } from '../../workers
 import { RuntimeAdminClient } from '../../activities/runtime/admin-client.ts';
 import { startServingRuntime, type ServingRuntime } from '../../workers/serving-runtime.ts';
 import { trainAndTag } from '../../cli/demo/prepare-repo.ts';
-import { startTemporal, startWorkers, tempDir } from '../integration/harness.ts';
+import { startTemporal, startWorkers, tempDir, type TemporalOptions } from '../integration/harness.ts';
 import { approveUpdate, rolloutStatusQuery, rolloutWorkflowId, type RolloutStatus } from '../../lib/rollout.ts';
 import type { ReleaseStatus } from '../../lib/release.ts';
 
@@ -59,8 +59,8 @@ export interface RolloutStack {
   stop: () => Promise<void>;
 }
 
-/** Starts the dev server (with its Web UI on `uiPort`), the serving runtime, Prometheus scraping it every second, and the workers. */
-export async function startRolloutStack(opts: { uiPort?: number } = {}): Promise<RolloutStack> {
+/** Starts the dev server (with its Web UI on `uiPort`, and any dynamic configuration), the serving runtime, Prometheus scraping it every second, and the workers. */
+export async function startRolloutStack(opts: TemporalOptions = {}): Promise<RolloutStack> {
   const env = await startTemporal(opts);
   const home = await tempDir();
   const runtime = await startServingRuntime({ home, port: await freePort() });
@@ -124,13 +124,13 @@ const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
 /**
  * With `MODELSHIP_RECORD_HISTORIES=1`, writes each workflow's history to test/histories/ (the JSON
  * `temporal workflow show --output json` gives, which the replay test reads) and adds it to the
- * index; without it, does nothing. Run after an intended change of workflow behaviour, then commit.
+ * index; without it, does nothing. Without `runId`, the latest run's. Run after an intended change of workflow behaviour, then commit.
  */
-export async function recordHistories(client: Client, entries: { file: string; workflowId: string }[]): Promise<void> {
+export async function recordHistories(client: Client, entries: { file: string; workflowId: string; runId?: string }[]): Promise<void> {
   if (process.env.MODELSHIP_RECORD_HISTORIES !== '1') return;
   const index = JSON.parse(await readFile(join(HISTORIES, 'index.json'), 'utf8')) as Record<string, string>;
-  for (const { file, workflowId } of entries) {
-    await writeFile(join(HISTORIES, file), `${historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory())}\n`);
+  for (const { file, workflowId, runId } of entries) {
+    await writeFile(join(HISTORIES, file), `${historyToJSON(await client.workflow.getHandle(workflowId, runId).fetchHistory())}\n`);
     index[file] = workflowId;
   }
   await writeFile(join(HISTORIES, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);

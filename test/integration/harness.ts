@@ -18,8 +18,16 @@ import { createWorkers, WORKFLOWS_PATH, type WorkerSetup } from '../../workers/s
 
 let runtimeInstalled = false;
 
+/** Options of {@link startTemporal}. */
+export interface TemporalOptions {
+  /** Serve the Web UI on this port. */
+  uiPort?: number;
+  /** Dynamic configuration values (`--dynamic-config-value KEY=VALUE`), e.g. a low `limit.historyCount.suggestContinueAsNew`. */
+  dynamicConfig?: Record<string, number | string | boolean>;
+}
+
 /** Starts the real dev server on a free port, with modelship's search attributes (and its Web UI on `uiPort`). */
-export async function startTemporal(opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+export async function startTemporal(opts: TemporalOptions = {}): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: modelshipLogger('ERROR') });
     runtimeInstalled = true;
@@ -32,7 +40,7 @@ export async function startTemporal(opts: { uiPort?: number } = {}): Promise<Tes
         server: {
           executable: { type: 'existing-path', path: findTemporalBinary() },
           searchAttributes: [ModelNameKey, GitTagKey, ReleaseStageKey],
-          extraArgs: ['--log-level', 'error'],
+          extraArgs: ['--log-level', 'error', ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`])],
           ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
         },
       });

@@ -24,7 +24,8 @@ import {
 } from '../../lib/rollout.ts';
 import { claimedBy, parseApprovalArgs, parseRollbackArgs } from '../../lib/rollout-args.ts';
 import { RETRY } from '../activity-options.ts';
-import { RollbackRequested, type RolloutRecords } from './records.ts';
+import { CONTINUE_AS_NEW_PATCH, continueRollout, serverSuggestsContinueAsNew } from './continue-as-new.ts';
+import { durationMs, RollbackRequested, type RolloutRecords } from './records.ts';
 
 const runtime = proxyActivities<RolloutActivities>({ startToCloseTimeout: '5m', retry: RETRY });
 
@@ -34,6 +35,15 @@ interface Decision {
   record: DecisionRecord;
   updateId?: string;
   signalName?: string;
+}
+
+/** Where a wait for approval stands when an earlier run of the rollout began it, and what a continued run needs. */
+export interface ApprovalWait {
+  /** When the wait began (workflow ms): its timeout counts from then. Default now. */
+  since?: number;
+  escalated?: boolean;
+  /** When the previous canary step began (workflow ms). */
+  previousStepStart?: number;
 }
 
 /** The people side of a rollout; {@link register} once, at the start. */
@@ -109,6 +119,11 @@ export class Approvals {
     setHandler(rollbackSignal, this.signalTwin<RollbackArgs>(this.validateRollback, this.askRollback));
   }
 
+  // A method, not a field read: TypeScript would narrow the field to `undefined` from the wait's start.
+  private hasDecision(): boolean {
+    return this.decision !== undefined;
+  }
+
   /** Throws {@link RollbackRequested} once someone asked for a rollback. */
   throwIfRollback(): void {
     const m = this.manualRollback;
@@ -121,19 +136,32 @@ export class Approvals {
     this.throwIfRollback();
   }
 
-  /** Waits for a person on a step; the plan's timeout rolls back or escalates. */
-  async awaitApproval(step: number, weight: number): Promise<void> {
+  /**
+   * Waits for a person on a step; the plan's timeout rolls back or escalates. A long wait
+   * continues as new where the server suggests it (a flood of signals grows the history).
+   */
+  async awaitApproval(step: number, weight: number, wait: ApprovalWait = {}): Promise<void> {
     const { plan, records, status } = this;
     this.decision = undefined;
-    status.awaiting = { step, weight, since: records.now() };
+    const since = wait.since ?? Date.now();
+    status.awaiting = { step, weight, since: new Date(since).toISOString() };
     records.enter(RolloutPhase.AwaitingApproval, `waiting for approval of ${step === 0 ? 'the first release' : `canary step ${step} (${weight}%)`}`);
-    let escalated = false;
+    let escalated = wait.escalated ?? false;
+    // Histories recorded before continue-as-new replay with the wait they had.
+    const mayContinue = patched(CONTINUE_AS_NEW_PATCH);
+    const timeoutMs = durationMs(plan.approvalTimeout.after);
     for (;;) {
       const someoneDecided = () => this.decision !== undefined || this.manualRollback !== undefined;
+      const wake = () => someoneDecided() || (mayContinue && serverSuggestsContinueAsNew());
+      const left = mayContinue ? Math.max(1, since + timeoutMs - Date.now()) : plan.approvalTimeout.after;
       // Once escalated, wait without a deadline (condition() with an undefined timeout returns at once).
-      const decided = escalated ? (await condition(someoneDecided), true) : await condition(someoneDecided, plan.approvalTimeout.after);
+      const woken = escalated ? (await condition(wake), true) : await condition(wake, left);
       this.throwIfRollback();
-      if (decided) break;
+      if (this.hasDecision()) break;
+      if (woken) {
+        await continueRollout(records, this, { kind: 'approval', step, since, escalated, previousStepStart: wait.previousStepStart });
+        continue;
+      }
       const r = records.record({ kind: 'approval-timeout', verdict: plan.approvalTimeout.action === 'rollback' ? 'fail' : 'inconclusive', step, weight, reason: `no decision within ${plan.approvalTimeout.after}; action: ${plan.approvalTimeout.action}` });
       await records.keep(r);
       if (plan.approvalTimeout.action === 'rollback') throw new RollbackRequested(r.reason!);

@@ -1,7 +1,8 @@
 /**
  * Baking a step with analysis: every interval, the analysis compares the candidate (or the
  * shadow) with the stable over the window since the step began, and its record is kept; a failed
- * analysis rolls back; too little traffic extends the bake by whole intervals up to `maxBake`.
+ * analysis rolls back; too little traffic extends the bake by whole intervals up to `maxBake`; a
+ * long bake continues as new (continue-as-new.ts) where the server suggests it.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { AnalysisActivities } from '../../activities/metrics/analysis-activ
 import type { AnalysisResult } from '../../lib/analysis/types.ts';
 import { RETRY } from '../activity-options.ts';
 import type { Approvals } from './approvals.ts';
+import { continueAsNewDue, continueRollout } from './continue-as-new.ts';
 import { durationMs, RollbackRequested, type RolloutRecords } from './records.ts';
 
 const analysis = proxyActivities<AnalysisActivities>({ startToCloseTimeout: '5m', retry: RETRY });
@@ -30,17 +32,20 @@ export interface Bake {
   stableVersion: string;
   /** Start of the analysis window (workflow ms), when it reaches back before this bake. */
   windowFrom?: number;
+  /** When the bake began (workflow ms), if an earlier run of the rollout began it; default now. */
+  started?: number;
+  /** When the previous canary step began (workflow ms): kept if the rollout continues as new. */
+  previousStepStart?: number;
 }
 
 /**
  * Bakes for `bake`, analysing every interval over the window since the step began; a failed
  * analysis rolls back; too little traffic extends the bake. A manual rollback wakes it at once.
  */
-export async function bakeWithAnalysis(records: RolloutRecords, approvals: Approvals, { mode, bake, step, weight, stableVersion, windowFrom }: Bake): Promise<void> {
+export async function bakeWithAnalysis(records: RolloutRecords, approvals: Approvals, { mode, bake, step, weight, stableVersion, windowFrom, started = Date.now(), previousStepStart }: Bake): Promise<void> {
   const { plan, model, tag } = records.input;
   const interval = durationMs(plan.analysis.interval);
   const bakeMs = durationMs(bake);
-  const started = Date.now();
   const from = windowFrom ?? started;
   // Before this patch an extension after the bake lasted 1 s, so ten of them ended a 1% canary
   // seconds before its traffic would have sufficed (seen on a loaded 2-core machine and on the H200).
@@ -68,15 +73,16 @@ export async function bakeWithAnalysis(records: RolloutRecords, approvals: Appro
       throw new RollbackRequested(`${mode} analysis failed at ${weight}%: ${failed.join('; ')}`);
     }
     const baked = Date.now() - started >= bakeMs;
-    if (!baked) continue;
-    if (last.verdict === 'pass') return;
-    if (wholeIntervals) {
-      if (Date.now() - started + interval > maxBakeMs) {
-        const traffic = last.checks.find((c) => c.check === 'traffic' && c.verdict === 'inconclusive');
-        throw new RollbackRequested(`too little traffic to judge ${mode} at ${weight}% within maxBake ${Math.round(maxBakeMs / 1000)} s${traffic?.detail ? ` (${traffic.detail})` : ''}`);
-      }
-      continue;
+    if (baked) {
+      if (last.verdict === 'pass') return;
+      if (wholeIntervals) {
+        if (Date.now() - started + interval > maxBakeMs) {
+          const traffic = last.checks.find((c) => c.check === 'traffic' && c.verdict === 'inconclusive');
+          throw new RollbackRequested(`too little traffic to judge ${mode} at ${weight}% within maxBake ${Math.round(maxBakeMs / 1000)} s${traffic?.detail ? ` (${traffic.detail})` : ''}`);
+        }
+      } else if (++extensions > MAX_EXTENSIONS) throw new RollbackRequested(`too little traffic to judge ${mode} at ${weight}% after ${extensions - 1} extensions`);
     }
-    if (++extensions > MAX_EXTENSIONS) throw new RollbackRequested(`too little traffic to judge ${mode} at ${weight}% after ${extensions - 1} extensions`);
+    // A long bake's history grows by an analysis each interval: go on in a new run when the server says so.
+    if (continueAsNewDue()) await continueRollout(records, approvals, { kind: 'bake', step, started, previousStepStart });
   }
 }

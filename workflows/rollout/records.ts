@@ -35,9 +35,13 @@ export function durationMs(d: string): number {
 export class RolloutRecords {
   /** What `rolloutStatus` answers and the rollout returns. */
   readonly status: RolloutStatus;
+  /** What the rollout learnt on the way that a continued run needs: the stable version, the staged package. */
+  readonly context: { stableVersion?: string; dir?: string };
 
   constructor(readonly input: RolloutInput) {
-    this.status = { phase: RolloutPhase.Checking, weights: { candidate: 0, shadow: 0 }, candidateVersion: input.tag, decisions: [] };
+    const { resume } = input;
+    this.status = resume?.status ?? { phase: RolloutPhase.Checking, weights: { candidate: 0, shadow: 0 }, candidateVersion: input.tag, decisions: [] };
+    this.context = resume ? { stableVersion: resume.stableVersion, dir: resume.dir } : {};
   }
 
   /** Workflow time as ISO text. */
@@ -47,7 +51,9 @@ export class RolloutRecords {
 
   /** Adds a decision record (numbered, timed, in the current phase) to the status. */
   record(r: Omit<DecisionRecord, 'seq' | 'at' | 'phase'>): DecisionRecord {
-    const full: DecisionRecord = { seq: this.status.decisions.length + 1, at: this.now(), phase: this.status.phase, ...r };
+    // After the last carried one (a continued rollout may have left old analysis records out).
+    const seq = (this.status.decisions.at(-1)?.seq ?? 0) + 1;
+    const full: DecisionRecord = { seq, at: this.now(), phase: this.status.phase, ...r };
     this.status.decisions.push(full);
     return full;
   }
