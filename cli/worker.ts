@@ -21,6 +21,7 @@ interface WorkerOptions {
   workerId?: string;
   artifacts?: string;
   buildId?: string;
+  slots?: string;
 }
 
 /** Adds the `worker` command. */
@@ -34,6 +35,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--trtexec <path>', 'with --gpu: the trtexec to run (default $MODELSHIP_TRTEXEC or trtexec on PATH)')
     .option('--worker-id <id>', 'stable name of this host (its own queue is <queue>@<id>); default the hostname')
     .option('--artifacts <uri>', 'artifact store (default $MODELSHIP_ARTIFACTS or .modelship/artifacts)')
+    .option('--slots <n>', 'engine jobs at once on the target queues given with --queue (default 1: one job owns the machine); a GPU worker takes one per GPU')
     .option('--build-id <id>', 'control worker: its Worker Deployment build ID (default $MODELSHIP_BUILD_ID); releases stay pinned to the build that started them')
     .action(async (opts: WorkerOptions) => {
       const queues = opts.queue ?? [];
@@ -44,6 +46,9 @@ export function registerWorkerCommand(program: Command): void {
         const checked = BuildIdSchema.safeParse(opts.buildId);
         if (!checked.success) program.error(`worker: --build-id ${JSON.stringify(opts.buildId)}: ${checked.error.issues[0]!.message}`);
       }
+      const slots = opts.slots === undefined ? undefined : Number(opts.slots);
+      if (slots !== undefined && (!Number.isInteger(slots) || slots < 1 || slots > 256)) program.error(`worker: --slots expects a whole number from 1 to 256; got ${opts.slots}`);
+      if (slots !== undefined && queues.every((q) => q === CONTROL_QUEUE)) program.error('worker: --slots sets the engine jobs of target queues; add one with --queue (e.g. cpu)');
       const gpuIndices = opts.gpus?.split(',').map((s) => Number(s.trim()));
       if (gpuIndices?.some((i) => !Number.isInteger(i) || i < 0)) program.error(`worker: --gpus expects indices such as 0,1; got ${opts.gpus}`);
       const target = temporalTarget(program.opts());
@@ -59,6 +64,7 @@ export function registerWorkerCommand(program: Command): void {
             workerId: opts.workerId,
             artifacts: opts.artifacts,
             buildId: opts.buildId,
+            maxConcurrentTargetJobs: slots,
           })),
         );
       }

@@ -13,6 +13,8 @@ export const eventMs = (t: Event['eventTime']) => Number(t?.seconds ?? 0) * 1000
 /** One completed activity. */
 export interface ActivityTiming {
   name: string;
+  /** The queue it was scheduled on (a target's later steps: `<queue>@<workerId>`, one host's). */
+  taskQueue: string;
   /** When a worker started it (ms since the epoch). */
   startedAt: number;
   queueMs: number;
@@ -21,19 +23,20 @@ export interface ActivityTiming {
 
 /** Per completed activity: queue latency (scheduled → started) and run time (started → closed). */
 export function activityTimings(events: Event[]): ActivityTiming[] {
-  const scheduled = new Map<string, { name: string; at: number }>();
+  const scheduled = new Map<string, { name: string; taskQueue: string; at: number }>();
   const started = new Map<string, number>();
   const out: ActivityTiming[] = [];
   for (const e of events) {
     const id = String(e.eventId);
-    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: eventMs(e.eventTime) });
+    const a = e.activityTaskScheduledEventAttributes;
+    if (a) scheduled.set(id, { name: a.activityType?.name ?? '?', taskQueue: a.taskQueue?.name ?? '?', at: eventMs(e.eventTime) });
     const s = e.activityTaskStartedEventAttributes;
     if (s) started.set(String(s.scheduledEventId), eventMs(e.eventTime));
     const c = e.activityTaskCompletedEventAttributes;
     if (c) {
       const sch = scheduled.get(String(c.scheduledEventId))!;
       const st = started.get(String(c.scheduledEventId))!;
-      out.push({ name: sch.name, startedAt: st, queueMs: st - sch.at, runMs: eventMs(e.eventTime) - st });
+      out.push({ name: sch.name, taskQueue: sch.taskQueue, startedAt: st, queueMs: st - sch.at, runMs: eventMs(e.eventTime) - st });
     }
   }
   return out;

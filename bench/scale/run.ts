@@ -1,17 +1,20 @@
 /**
  * bench/scale: many releases started at once (digits, fp32 on the ONNX Runtime CPU backend, to
  * packaged), on the real Temporal cluster (PostgreSQL, frontend/history/matching/worker as
- * separate processes) and on the dev server, in one run, with the same worker processes (two
- * control workers, `--engine-workers` CPU workers). Reports per stack: how many finished and how
- * long all took, the orchestration overhead per step from the histories (the gap between an
- * activity's end and the workflow's next command, p50/p99), activity queue latency (p50/p99; it
- * includes waiting for a free engine worker, which is most of it at this load), the most engine
- * jobs that ever ran at once against the slots the workers have, and the peak memory (VmHWM) of
- * the server processes and of the workers.
+ * separate processes) and on the dev server, in one run, with the same worker processes: two
+ * control workers and simulated GPU hosts — engine workers polling queues named like GPU
+ * architectures with a GPU host's slot count ({@link SIM_GPU_HOSTS}: two 2-GPU sm90 hosts, one
+ * 1-GPU sm89 host), the jobs themselves run by ONNX Runtime on this machine's CPU (there is no GPU
+ * here; GPU routing and slots are what is measured). Half the releases target sm90, half sm89.
+ * Reports per stack: how many finished and how long all took, the orchestration overhead per step
+ * from the histories (the gap between an activity's end and the workflow's next command, p50/p99),
+ * activity queue latency (p50/p99; it includes waiting for a free slot, which is most of it at this
+ * load), the most engine jobs that ever ran at once on each host and on each queue against their
+ * slots, and the peak memory (VmHWM) of the server processes and of the workers.
  *
- *   node --import tsx bench/scale/run.ts [--releases 100] [--stacks cluster,dev] [--engine-workers 2]
+ *   node --import tsx bench/scale/run.ts [--releases 100] [--stacks cluster,dev]
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +31,16 @@ import { freePort } from '../../workers/prometheus.ts';
 import { startTemporalCluster } from '../../workers/temporal-cluster/index.ts';
 import { activityTimings, quantile, stepGaps } from '../lib/history-timings.ts';
 
-const { values } = parseArgs({ options: { releases: { type: 'string' }, stacks: { type: 'string' }, 'engine-workers': { type: 'string' } } });
+const { values } = parseArgs({ options: { releases: { type: 'string' }, stacks: { type: 'string' } } });
 const N = Number(values.releases ?? 100);
 const STACKS = (values.stacks ?? 'cluster,dev').split(',') as ('cluster' | 'dev')[];
-const ENGINE_WORKERS = Number(values['engine-workers'] ?? 2);
+/** The simulated GPU hosts: worker id, the architecture's queue, and its GPUs (engine slots). */
+const SIM_GPU_HOSTS = [
+  { id: 'sm90-a', queue: 'sim-gpu-sm90', slots: 2 },
+  { id: 'sm90-b', queue: 'sim-gpu-sm90', slots: 2 },
+  { id: 'sm89-a', queue: 'sim-gpu-sm89', slots: 1 },
+] as const;
+const SIM_QUEUES = [...new Set(SIM_GPU_HOSTS.map((h) => h.queue))];
 const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
 /** The activities that run on engine workers, one per slot. */
 const ENGINE_ACTIVITIES = new Set(['buildEngine', 'checkParity', 'benchmarkEngine']);
@@ -76,7 +85,7 @@ async function runStack(kind: 'cluster' | 'dev', repo: string, tags: string[]) {
   try {
     workers.spawn('control-1', CONTROL_QUEUE);
     workers.spawn('control-2', CONTROL_QUEUE);
-    for (let i = 1; i <= ENGINE_WORKERS; i++) workers.spawn(`engine-${i}`, 'cpu');
+    for (const host of SIM_GPU_HOSTS) workers.spawn(host.id, host.queue, {}, ['--slots', String(host.slots)]);
     say(`${kind}: ${address}; starting ${tags.length} releases at once`);
     const t0 = Date.now();
     const started = await Promise.all(tags.map((tag) => startRelease(client, { repo, tag, rollout: false })));
@@ -87,15 +96,15 @@ async function runStack(kind: 'cluster' | 'dev', repo: string, tags: string[]) {
 
     const gaps: number[] = [];
     const queue: number[] = [];
-    const engineJobs: { start: number; end: number }[] = [];
+    /** Engine jobs (build, parity, bench) as they ran: started → completed, by the queue they ran on. */
+    const engineJobs: { queue: string; start: number; end: number }[] = [];
     for (const r of started) {
       for (const id of [r.workflowId, `${r.workflowId}/target/cpu`]) {
         const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
         gaps.push(...stepGaps(events));
         const timings = activityTimings(events);
         queue.push(...timings.map((a) => a.queueMs));
-        // Engine jobs (build, parity, bench) as they ran on the engine workers: started → completed.
-        for (const a of timings) if (ENGINE_ACTIVITIES.has(a.name)) engineJobs.push({ start: a.startedAt, end: a.startedAt + a.runMs });
+        for (const a of timings) if (ENGINE_ACTIVITIES.has(a.name)) engineJobs.push({ queue: a.taskQueue, start: a.startedAt, end: a.startedAt + a.runMs });
       }
     }
     const serverPids = await pidsMatching(serverPattern);
@@ -108,14 +117,25 @@ async function runStack(kind: 'cluster' | 'dev', repo: string, tags: string[]) {
       wallSeconds: Math.round(wallMs / 1000),
       stepGapMs: { p50: quantile(gaps, 0.5), p99: quantile(gaps, 0.99), n: gaps.length },
       activityQueueMs: { p50: quantile(queue, 0.5), p99: quantile(queue, 0.99), n: queue.length },
-      engineJobs: { mostAtOnce: maxOverlap(engineJobs), slots: ENGINE_WORKERS, n: engineJobs.length },
+      engineJobs: {
+        // A target's engine steps run on its host's own queue, `<queue>@<worker id>`.
+        hosts: SIM_GPU_HOSTS.map((h) => {
+          const jobs = engineJobs.filter((j) => j.queue === `${h.queue}@${h.id}`);
+          return { host: h.id, queue: h.queue, slots: h.slots, mostAtOnce: maxOverlap(jobs), n: jobs.length };
+        }),
+        queues: SIM_QUEUES.map((q) => {
+          const jobs = engineJobs.filter((j) => j.queue.startsWith(`${q}@`));
+          return { queue: q, slots: SIM_GPU_HOSTS.filter((h) => h.queue === q).reduce((a, h) => a + h.slots, 0), mostAtOnce: maxOverlap(jobs), n: jobs.length };
+        }),
+        elsewhere: engineJobs.filter((j) => !SIM_GPU_HOSTS.some((h) => j.queue === `${h.queue}@${h.id}`)).length,
+      },
       peakMemoryMiB: {
         serverTotal: Math.round(serverPeak.reduce((a, b) => a + b, 0) / 2 ** 20),
         serverProcesses: serverPeak.map((b) => Math.round(b / 2 ** 20)),
         workers: Object.fromEntries(Object.entries(workers.peakMemory()).map(([id, b]) => [id, Math.round(b / 2 ** 20)])),
       },
     };
-    say(`${kind}: step gap p50 ${report.stepGapMs.p50} ms p99 ${report.stepGapMs.p99} ms; queue p50 ${report.activityQueueMs.p50} ms p99 ${report.activityQueueMs.p99} ms; engine jobs at once ${report.engineJobs.mostAtOnce} (slots ${ENGINE_WORKERS}); server peak ${report.peakMemoryMiB.serverTotal} MiB`);
+    say(`${kind}: step gap p50 ${report.stepGapMs.p50} ms p99 ${report.stepGapMs.p99} ms; queue p50 ${report.activityQueueMs.p50} ms p99 ${report.activityQueueMs.p99} ms; engine jobs at once per host ${report.engineJobs.hosts.map((h) => `${h.host} ${h.mostAtOnce}/${h.slots}`).join(', ')}; server peak ${report.peakMemoryMiB.serverTotal} MiB`);
     return report;
   } finally {
     workers.killAll();
@@ -124,16 +144,25 @@ async function runStack(kind: 'cluster' | 'dev', repo: string, tags: string[]) {
   }
 }
 
-const repo = await makeModelRepo(await tempDir('modelship-scale-repo-'), { tag: 'v1.0.0', editManifest: fp32Only });
+/** The digits manifest, fp32 only, its target's steps sent to the simulated GPU queue `queue`. */
+const onSimGpu = (queue: string) => (yaml: string) => fp32Only(yaml).replace('    backend: onnxruntime-cpu\n', `    backend: onnxruntime-cpu\n    taskQueue: ${queue}\n`);
+// Half the tags on a commit whose target goes to sm90, half on one whose target goes to sm89.
+const repo = await makeModelRepo(await tempDir('modelship-scale-repo-'), { tag: 'v1.0.0', editManifest: onSimGpu(SIM_QUEUES[0]!) });
 const tags = Array.from({ length: N }, (_, i) => `v1.0.${i}`);
-for (const tag of tags.slice(1)) await git(repo, 'tag', tag);
+const half = Math.ceil(N / 2);
+for (const tag of tags.slice(1, half)) await git(repo, 'tag', tag);
+const manifestFile = join(repo, 'modelship.yaml');
+await writeFile(manifestFile, (await readFile(manifestFile, 'utf8')).replace(`taskQueue: ${SIM_QUEUES[0]}`, `taskQueue: ${SIM_QUEUES[1]}`));
+await git(repo, 'commit', '-qam', `targets on ${SIM_QUEUES[1]}`);
+for (const tag of tags.slice(half)) await git(repo, 'tag', tag);
 const stacks: Record<string, unknown> = {};
 for (const kind of STACKS) stacks[kind] = await runStack(kind, repo, tags);
 const report = {
   bench: 'scale',
-  command: `node --import tsx bench/scale/run.ts --releases ${N} --stacks ${STACKS.join(',')} --engine-workers ${ENGINE_WORKERS}`,
+  command: `node --import tsx bench/scale/run.ts --releases ${N} --stacks ${STACKS.join(',')}`,
   machine: { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
   model: 'digits, fp32, onnxruntime-cpu, to packaged (no rollout)',
+  simulatedGpuHosts: SIM_GPU_HOSTS,
   stacks,
 };
 await mkdir(resultsDir, { recursive: true });

@@ -21,10 +21,10 @@ export class WorkerProcesses {
   private readonly children = new Map<string, ChildProcess>();
   constructor(private readonly setup: WorkerProcessSetup) {}
 
-  /** Starts `modelship worker --queue <queue> --worker-id <id>` (extra env: e.g. a build ID). */
-  spawn(id: string, queue: string, env: Record<string, string> = {}): ChildProcess {
+  /** Starts `modelship worker --queue <queue> --worker-id <id> [args]` (extra env: e.g. a build ID; args: e.g. `--slots 2`). */
+  spawn(id: string, queue: string, env: Record<string, string> = {}, args: string[] = []): ChildProcess {
     const log = createWriteStream(join(this.setup.logDir, `worker-${id}.log`));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/index.ts', '--address', this.setup.address, 'worker', '--queue', queue, '--worker-id', id], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/index.ts', '--address', this.setup.address, 'worker', '--queue', queue, '--worker-id', id, ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, MODELSHIP_HOME: this.setup.home, MODELSHIP_ARTIFACTS: join(this.setup.home, 'artifacts'), ...this.setup.env, ...env },
       detached: true,
