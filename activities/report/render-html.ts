@@ -9,7 +9,7 @@
 import type { BenchReport } from '../../lib/toolkit-contract.ts';
 import type { EngineEvidence, ReportData } from './report-data.ts';
 import { barChart, esc, fmt, ganttChart, rangeChart, stepChart, type Range, type Series } from './svg-charts.ts';
-import { checkLines, rolloutTimeline } from './timeline.ts';
+import { checkLines, rolloutTimeline, runsNote } from './timeline.ts';
 
 const CANDIDATE = '#1f6feb';
 const STABLE = '#9a6700';
@@ -117,6 +117,8 @@ function rolloutSection(data: ReportData): string {
       esc(e.record.reason ?? (e.record.detail as { summary?: string } | undefined)?.summary ?? ''),
     ]),
   );
+  const runs = runsNote(r);
+  if (runs) out += `<p class="note">${esc(runs)}</p>`;
   return out;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { ReportData } from './report-data.ts';
 import { fmt } from './svg-charts.ts';
-import { rolloutTimeline } from './timeline.ts';
+import { rolloutTimeline, runsNote } from './timeline.ts';
 
 /** Escapes a table cell. */
 function cell(text: unknown): string {
@@ -35,6 +35,8 @@ export function renderReportMarkdown(data: ReportData): string {
   if (s.rollout) {
     lines.push('', `Rollout: **${cell(s.rollout.outcome ?? s.rollout.phase)}**${s.rollout.stableVersion ? ` (stable before: ${cell(s.rollout.stableVersion)})` : ''}`, '');
     for (const e of rolloutTimeline(s.rollout.decisions)) lines.push(`- +${fmt(e.t)} s ${e.line.replace(/\r?\n/g, ' ')}`);
+    const runs = runsNote(s.rollout);
+    if (runs) lines.push('', runs);
   }
   lines.push('', '_The full report with plots is report.html beside this file._', '');
   return lines.join('\n');

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { DecisionRecord } from '../../lib/rollout.ts';
+import type { DecisionRecord, RolloutStatus } from '../../lib/rollout.ts';
 
 /** One decision, reduced to what the report shows. */
 export interface TimelineEvent {
@@ -56,4 +56,11 @@ export function rolloutTimeline(decisions: DecisionRecord[]): TimelineEvent[] {
     const line = `${record.kind} ${record.verdict}${record.step !== undefined ? ` (step ${record.step}, ${record.weight ?? 0}%)` : ''}${who}${why}${!why && summary ? `: ${summary}` : ''}`;
     return { t: Math.max(0, (Date.parse(record.at) - t0) / 1000), record, weight, line };
   });
+}
+
+/** A line saying a rollout ran in several runs and which records are only in the store; undefined for a rollout of one run. */
+export function runsNote(r: Pick<RolloutStatus, 'runs' | 'analysesNotCarried'>): string | undefined {
+  if (!r.runs || r.runs < 2) return undefined;
+  const left = r.analysesNotCarried ? `; its ${r.analysesNotCarried} oldest analysis records are not listed here (each is in the package's decisions/ folder)` : '';
+  return `The rollout continued as new ${r.runs - 1} time(s) (${r.runs} runs)${left}.`;
 }

@@ -38,7 +38,8 @@ export interface WatchCallbacks {
 export async function watchRelease(client: Client, handle: WorkflowHandle, callbacks: WatchCallbacks, intervalMs = 1000): Promise<ReleaseStatus | undefined> {
   const { print } = callbacks;
   const seen = new Map<string, string>();
-  let decisionsSeen = 0;
+  // By number, not by count: a rollout that continued as new may leave old analysis records out.
+  let lastSeq = 0;
   let awaitingSeen: string | undefined;
   let last: ReleaseStatus | undefined;
   const rolloutHandle = client.workflow.getHandle(rolloutWorkflowId(handle.workflowId));
@@ -63,8 +64,8 @@ export async function watchRelease(client: Client, handle: WorkflowHandle, callb
       if (last.steps.some((s) => s.step === 'rollout')) {
         const rollout = closed ? last.rollout : await rolloutHandle.query(rolloutStatusQuery).catch(() => undefined);
         if (rollout) {
-          for (const d of rollout.decisions.slice(decisionsSeen)) print(`    ${formatDecision(d)}`);
-          decisionsSeen = rollout.decisions.length;
+          for (const d of rollout.decisions) if (d.seq > lastSeq) print(`    ${formatDecision(d)}`);
+          lastSeq = Math.max(lastSeq, rollout.decisions.at(-1)?.seq ?? 0);
           const awaiting = rollout.awaiting ? `${rollout.awaiting.step}` : undefined;
           if (awaiting && awaiting !== awaitingSeen) {
             awaitingSeen = awaiting;

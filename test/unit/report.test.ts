@@ -96,5 +96,13 @@ describe('the release report', () => {
     expect(md).toContain('a \\| b');
     expect(md).toMatch(/\| cpu-fp32 \| pass \| [\d.e-]+ \| 1417\/1417 \| [\d.e]+\/s at batch \d+ \|/);
     expect(md).toContain('approval approved (step 1, 50%) by alice: looked fine in the Web UI');
+    expect(md).not.toContain('continued as new');
+  });
+
+  it('says when a rollout continued as new and which analysis records only the store has', async () => {
+    const long = { ...status, rollout: { ...status.rollout!, runs: 4, analysesNotCarried: 1234 } };
+    const expected = "The rollout continued as new 3 time(s) (4 runs); its 1234 oldest analysis records are not listed here (each is in the package's decisions/ folder).";
+    expect(renderReportMarkdown(await collectReportData(long, sources()))).toContain(expected);
+    expect(renderReportHtml(await collectReportData(long, sources()))).toContain(expected.replace("'", '&#39;'));
   });
 });
