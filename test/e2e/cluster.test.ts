@@ -30,7 +30,7 @@ import { startServingRuntime, type ServingRuntime } from '../../workers/serving-
 import { startTemporalCluster, type TemporalCluster } from '../../workers/temporal-cluster/index.ts';
 import { findTemporalBinary } from '../../workers/temporal-binary.ts';
 import { tempDir } from '../integration/harness.ts';
-import { approveAll, tagDigits, waitRollout } from './rollout-driver.ts';
+import { approveAll, explain, tagDigits, waitRollout } from './rollout-driver.ts';
 import { WorkerProcesses } from './worker-processes.ts';
 
 let cluster: TemporalCluster;
@@ -145,7 +145,7 @@ it('finishes a first release after a control worker and the engine worker runnin
   workers.kill9('control-a');
   workers.kill9(builtOn!);
   const status = await approveAll(client, r.workflowId, 'alice');
-  expect(status.stage).toBe('promoted');
+  expect(status.stage, explain(status)).toBe('promoted');
   const parity = status.steps.find((x) => x.step === 'parity');
   expect(parity).toMatchObject({ state: 'done', verdict: 'pass' });
   const survivor = builtOn === 'engine-a' ? 'engine-b' : 'engine-a';
@@ -174,7 +174,7 @@ it('finishes a canary release across a history-service restart mid-bake and a Po
   await waitRollout(client, r.workflowId, (s) => s.phase === 'canary' && s.weights.candidate === 50, 600_000);
   await cluster.postgres.restart();
   const status = await approving;
-  expect(status.stage).toBe('promoted');
+  expect(status.stage, explain(status)).toBe('promoted');
   const records = await decisionFiles('v1.1.0');
   expectNoDuplicates(records);
   expect(records.filter((d) => d.kind === 'approval').map((d) => d.step)).toEqual([1, 2]);
@@ -203,7 +203,7 @@ it('keeps an in-flight rollout on the control build that started it while releas
   expect((await after.handle.result()).stage).toBe('packaged');
 
   const status = await approveAll(client, inFlight.workflowId, 'alice');
-  expect(status.stage).toBe('promoted');
+  expect(status.stage, explain(status)).toBe('promoted');
   expect(await pinnedBuild(inFlight.workflowId)).toBe('v1');
   expect(await pinnedBuild(rolloutWorkflowId(inFlight.workflowId))).toBe('v1');
   expect(await pinnedBuild(after.workflowId)).toBe('v2');

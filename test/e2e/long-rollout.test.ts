@@ -17,7 +17,7 @@ import { startRelease } from '../../cli/release/start-release.ts';
 import { approveSignal, rolloutStatusQuery, rolloutWorkflowId, type RolloutStatus } from '../../lib/rollout.ts';
 import { MIN_EVENTS_PER_RUN } from '../../workflows/rollout/continue-as-new.ts';
 import { tempDir, workflowBundle } from '../integration/harness.ts';
-import { approveAll, recordHistories, startRolloutStack, tagDigits, waitRollout, type RolloutStack } from './rollout-driver.ts';
+import { approveAll, explain, recordHistories, startRolloutStack, tagDigits, waitRollout, type RolloutStack } from './rollout-driver.ts';
 
 /** Events after which the dev server suggests continue-as-new in this test. */
 const SUGGEST_AFTER = 60;
@@ -68,8 +68,7 @@ it('continues a long rollout as new in its bakes and in a flooded approval wait,
 
   const status = await approveAll(env.client, r.workflowId, 'bob');
   const outcome = status.rollout!;
-  const why = outcome.decisions.map((d) => `${d.seq} ${d.kind}:${d.verdict} ${(d.detail as { summary?: string } | undefined)?.summary ?? d.reason ?? ''}`).join('\n');
-  expect(status.stage, why).toBe('promoted');
+  expect(status.stage, explain(status)).toBe('promoted');
 
   // Every run but the last continued as new; the last one returned the carried status.
   let runs = await runsOf(env.client, rolloutId);

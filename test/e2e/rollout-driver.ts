@@ -29,6 +29,12 @@ export async function waitRollout(client: Client, workflowId: string, until: (s:
   }
 }
 
+/** Why a release ended as it did, for an assertion's message: its failure, or each decision record with its summary. */
+export function explain(status: ReleaseStatus): string {
+  if (status.failure) return JSON.stringify(status.failure);
+  return (status.rollout?.decisions ?? []).map((d) => `${d.seq} ${d.kind}:${d.verdict} ${(d.detail as { summary?: string } | undefined)?.summary ?? d.reason ?? ''}`).join('\n');
+}
+
 /** Approves every step of the release's rollout as it comes, as `by`, until the release ends. */
 export async function approveAll(client: Client, workflowId: string, by: string): Promise<ReleaseStatus> {
   const release = client.workflow.getHandle(workflowId);

@@ -26,7 +26,7 @@ import {
 import { statusQuery, type ReleaseStatus } from '../../lib/release.ts';
 import { MALFORMED } from '../fixtures/malformed-payloads.ts';
 import { tempDir } from '../integration/harness.ts';
-import { approveAll, recordHistories, startRolloutStack, tagDigits, waitRollout, type DigitsTagOptions, type RolloutStack } from './rollout-driver.ts';
+import { approveAll, explain, recordHistories, startRolloutStack, tagDigits, waitRollout, type DigitsTagOptions, type RolloutStack } from './rollout-driver.ts';
 
 let stack: RolloutStack;
 let env: RolloutStack['env'];
@@ -117,8 +117,7 @@ describe('rollout', () => {
     const r = await startRelease(env.client, { repo, tag: 'v1.1.0' });
     const status = await approveAll(env.client, r.workflowId, 'bob');
     const kinds = status.rollout!.decisions.map((d) => `${d.kind}:${d.verdict}`);
-    const why = status.rollout!.decisions.map((d) => `${d.kind}:${d.verdict} ${(d.detail as { summary?: string } | undefined)?.summary ?? d.reason ?? ''}`);
-    expect(status.stage, why.join('\n')).toBe('promoted');
+    expect(status.stage, explain(status)).toBe('promoted');
     expect(kinds).toContain('shadow-gate:pass');
     expect(kinds.filter((k) => k === 'approval:approved')).toHaveLength(2);
     // Beside the name typed, the identity the server recorded for the client that sent each Update.

@@ -25,12 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=1, help="samples per request")
     p.add_argument("--id-prefix", default="traffic", help="request ids are <prefix>-<i> (sticky routing); '' for none")
     p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--seed", type=int, default=0, help="samples go out in an order shuffled with this seed, as live traffic has no order (default 0)")
+    p.add_argument("--in-file-order", action="store_true", help="send the samples in the file's order instead")
     a = p.parse_args(argv)
     if a.rate <= 0 or a.duration <= 0 or a.batch < 1:
         print("error: --rate and --duration must be > 0, --batch >= 1", file=sys.stderr)
         return 2
     cfg = TrafficConfig(url=a.url, model=a.model, data=a.data, rate=a.rate, duration=a.duration, labels=a.labels, x_array=a.x_array,
-                        y_array=a.y_array, input_name=a.input_name, batch=a.batch, id_prefix=a.id_prefix or None, timeout=a.timeout)
+                        y_array=a.y_array, input_name=a.input_name, batch=a.batch, id_prefix=a.id_prefix or None, timeout=a.timeout,
+                        shuffle_seed=None if a.in_file_order else a.seed)
     try:
         summary = run_traffic(cfg)
     except (OSError, KeyError, ValueError, RuntimeError) as e:

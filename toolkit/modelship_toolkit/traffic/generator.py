@@ -35,6 +35,17 @@ class TrafficConfig:
     id_prefix: str | None = "traffic"
     timeout: float = 10.0
     max_workers: int = 256
+    #: Samples go out in a shuffled order drawn from this seed (None: in the file's order). Live
+    #: traffic comes in no particular order; a file replayed in its own order puts neighbouring
+    #: samples (say, the augmented copies of the hard ones) into one analysis window, and the two
+    #: variants' halves of that window stop being a fair draw.
+    shuffle_seed: int | None = 0
+
+
+def send_order(n: int, seed: int | None) -> np.ndarray:
+    """The order the ``n`` samples go out in, pass after pass: a permutation drawn from ``seed``, or
+    the file's order when ``seed`` is None."""
+    return np.random.default_rng(seed).permutation(n) if seed is not None else np.arange(n)
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -103,6 +114,7 @@ def run_traffic(cfg: TrafficConfig) -> dict[str, Any]:
     if cfg.labels and y is None:
         raise KeyError(f"--labels: {cfg.data} has no array '{cfg.y_array}'")
     n = len(next(iter(arrays.values()))[0])
+    order = send_order(n, cfg.shuffle_seed)
     sender = _Sender(cfg)
     path = f"/v2/models/{cfg.model}/infer"
     total = max(1, int(cfg.rate * cfg.duration))
@@ -115,7 +127,7 @@ def run_traffic(cfg: TrafficConfig) -> dict[str, Any]:
 
     def send(i: int, scheduled: float) -> None:
         j = (i * cfg.batch) % n
-        idx = [(j + k) % n for k in range(cfg.batch)]
+        idx = [int(order[(j + k) % n]) for k in range(cfg.batch)]
         body: dict[str, Any] = {"inputs": [{"name": name, "shape": list(a[idx].shape), "datatype": datatype, "data": a[idx].reshape(-1).tolist()}
                                            for name, (a, datatype) in arrays.items()]}
         if cfg.id_prefix:
