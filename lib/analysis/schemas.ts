@@ -56,6 +56,7 @@ export const DEFAULT_ANALYSIS_THRESHOLDS = {
   maxErrorRateIncrease: 0.005,
   maxLatencyIncrease: 0.2,
   minLatencyIncreaseMs: 0.25,
+  maxAccuracyDrop: 0.02,
   minAgreement: 0.98,
   minRequests: 50,
 } as const;
@@ -74,6 +75,13 @@ export const AnalysisThresholdsSchema = z.object({
    * machine's load, a relative change no user sees.
    */
   minLatencyIncreaseMs: z.number().min(0).default(DEFAULT_ANALYSIS_THRESHOLDS.minLatencyIncreaseMs),
+  /**
+   * The live-accuracy drop (absolute, 0.02 = 2 points) the accuracy check tolerates: it fails only
+   * when the candidate is worse than the stable by more than this, beyond noise. The analysis runs
+   * every interval over a growing window, and a small canary sees few labelled rows: without a
+   * margin, one unlucky window of a model as good as the stable rolls it back.
+   */
+  maxAccuracyDrop: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.maxAccuracyDrop),
   minAgreement: z.number().min(0).max(1).default(DEFAULT_ANALYSIS_THRESHOLDS.minAgreement),
   minRequests: z.int().nonnegative().default(DEFAULT_ANALYSIS_THRESHOLDS.minRequests),
   /** One-sided confidence of bounds and tests: 0.95 means bounds at z = 1.645 and α = 0.05. */

@@ -105,6 +105,18 @@ describe('canary verdicts', () => {
     expect(check(bad, 'accuracy').verdict).toBe('fail');
     expect(bad.verdict).toBe('fail');
   });
+
+  it('tolerates maxAccuracyDrop: a small canary’s unlucky window of an equal model passes, a real drop fails', () => {
+    // Seen in `make demo`: a 98% candidate answered 51 of 57 labelled rows at 5% while the stable answered 5107 of 5283.
+    const unlucky = obs(variant('v1', { labelled: 5283, correct: 5107 }), variant('v2', { labelled: 57, correct: 51 }));
+    expect(check(canary(unlucky), 'accuracy').verdict).toBe('pass');
+    expect(check(canary(unlucky, { maxAccuracyDrop: 0 }), 'accuracy').verdict).toBe('fail');
+    const worse = obs(variant('v1', { labelled: 5283, correct: 5107 }), variant('v2', { labelled: 600, correct: 510 }));
+    const r = check(canary(worse), 'accuracy');
+    expect(r.verdict).toBe('fail');
+    expect(r.detail).toMatch(/^candidate is less accurate by more than 2\.00% beyond noise: candidate 85\.00%/);
+    expect(r.threshold.value).toBeCloseTo(r.statistic.details.stableLower! - 0.02, 10);
+  });
 });
 
 describe('shadow verdicts', () => {
