@@ -159,7 +159,8 @@ export class Approvals {
       this.throwIfRollback();
       if (this.hasDecision()) break;
       if (woken) {
-        await continueRollout(records, this, { kind: 'approval', step, since, escalated, previousStepStart: wait.previousStepStart });
+        // An approval that arrives while the handlers finish is taken here, not carried over.
+        await continueRollout(records, this, { kind: 'approval', step, since, escalated, previousStepStart: wait.previousStepStart }, () => !this.hasDecision());
         continue;
       }
       const r = records.record({ kind: 'approval-timeout', verdict: plan.approvalTimeout.action === 'rollback' ? 'fail' : 'inconclusive', step, weight, reason: `no decision within ${plan.approvalTimeout.after}; action: ${plan.approvalTimeout.action}` });

@@ -80,14 +80,16 @@ export function continueAsNewDue(): boolean {
 
 /**
  * Continues the rollout as new from the wait `at`, once every Update and Signal handler has
- * finished; a manual rollback that came in meanwhile wins (it throws, and the rollout rolls
- * back). Never returns otherwise.
+ * finished. What came in meanwhile wins: a manual rollback throws (the rollout rolls back), and
+ * when `stillDue` says no (an approval arrived) it returns instead. Checked after the handlers
+ * finished and right before continuing, so nothing that arrives can be lost in between.
  */
-export async function continueRollout(records: RolloutRecords, approvals: Approvals, at: RolloutCheckpoint['at']): Promise<never> {
+export async function continueRollout(records: RolloutRecords, approvals: Approvals, at: RolloutCheckpoint['at'], stillDue: () => boolean = () => true): Promise<void> {
   await condition(allHandlersFinished);
   approvals.throwIfRollback();
+  if (!stillDue()) return;
   const { stableVersion, dir } = records.context;
   if (dir === undefined) throw new Error('continue-as-new before the package was staged');
   const resume: RolloutCheckpoint = { stableVersion, dir, at, status: carriedStatus(records.status) };
-  return continueAsNew<(input: RolloutInput) => Promise<RolloutStatus>>({ ...records.input, resume });
+  await continueAsNew<(input: RolloutInput) => Promise<RolloutStatus>>({ ...records.input, resume });
 }
