@@ -17,7 +17,7 @@ import { startRelease } from '../../cli/release/start-release.ts';
 import { approveSignal, rolloutStatusQuery, rolloutWorkflowId, type RolloutStatus } from '../../lib/rollout.ts';
 import { MIN_EVENTS_PER_RUN } from '../../workflows/rollout/continue-as-new.ts';
 import { tempDir, workflowBundle } from '../integration/harness.ts';
-import { approveAll, explain, recordHistories, startRolloutStack, tagDigits, waitRollout, type RolloutStack } from './rollout-driver.ts';
+import { approveAll, explain, promoteFirstDigits, recordHistories, startRolloutStack, tagDigits, waitRollout, type RolloutStack } from './rollout-driver.ts';
 
 /** Events after which the dev server suggests continue-as-new in this test. */
 const SUGGEST_AFTER = 60;
@@ -46,10 +46,7 @@ async function runsOf(client: Client, workflowId: string): Promise<{ runId: stri
 it('continues a long rollout as new in its bakes and in a flooded approval wait, and promotes', async () => {
   const { env } = stack;
   const repo = join(await tempDir(), 'digits');
-  await tagDigits(repo, 'v1.0.0');
-  const first = await startRelease(env.client, { repo, tag: 'v1.0.0' });
-  expect((await approveAll(env.client, first.workflowId, 'alice')).stage).toBe('promoted');
-  traffic = await startTraffic({ url: stack.runtime.url, model: 'digits', data: join(repo, 'data', 'heldout.npz'), rate: 60, log: join(stack.home, 'traffic.log') });
+  traffic = await promoteFirstDigits(stack, repo, 60);
 
   await tagDigits(repo, 'v1.1.0', { trainArgs: ['--seed', '7'] });
   const r = await startRelease(env.client, { repo, tag: 'v1.1.0' });

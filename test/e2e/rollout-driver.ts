@@ -13,6 +13,8 @@ import { freePort, startPrometheus, type RunningPrometheus } from '../../workers
 import { RuntimeAdminClient } from '../../activities/runtime/admin-client.ts';
 import { startServingRuntime, type ServingRuntime } from '../../workers/serving-runtime.ts';
 import { trainAndTag } from '../../cli/demo/prepare-repo.ts';
+import { startTraffic } from '../../cli/demo/traffic.ts';
+import { startRelease } from '../../cli/release/start-release.ts';
 import { startTemporal, startWorkers, tempDir, type TemporalOptions } from '../integration/harness.ts';
 import { approveUpdate, rolloutStatusQuery, rolloutWorkflowId, type RolloutStatus } from '../../lib/rollout.ts';
 import type { ReleaseStatus } from '../../lib/release.ts';
@@ -81,6 +83,19 @@ export async function startRolloutStack(opts: TemporalOptions = {}): Promise<Rol
     await env.teardown();
   };
   return { env, home, runtime, prometheus, admin, workers, stop };
+}
+
+/**
+ * Tags digits v1.0.0 in `repo`, releases it and approves it as alice (the first release of the
+ * model: it becomes the stable), then starts labelled traffic at `rate` requests/s; returns the
+ * traffic to stop. Throws, with the decision records, when the release is not promoted.
+ */
+export async function promoteFirstDigits(stack: RolloutStack, repo: string, rate: number): Promise<Awaited<ReturnType<typeof startTraffic>>> {
+  await tagDigits(repo, 'v1.0.0');
+  const first = await startRelease(stack.env.client, { repo, tag: 'v1.0.0' });
+  const status = await approveAll(stack.env.client, first.workflowId, 'alice');
+  if (status.stage !== 'promoted') throw new Error(`digits v1.0.0 ended ${status.stage}, not promoted:\n${explain(status)}`);
+  return startTraffic({ url: stack.runtime.url, model: 'digits', data: join(repo, 'data', 'heldout.npz'), rate, log: join(stack.home, 'traffic.log') });
 }
 
 /** A short plan: shadow, then 50% and 100%, analysis every 2s. */

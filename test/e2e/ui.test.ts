@@ -18,7 +18,7 @@ import { startTraffic } from '../../cli/demo/traffic.ts';
 import { startRelease } from '../../cli/release/start-release.ts';
 import { rolloutWorkflowId } from '../../lib/rollout.ts';
 import { tempDir } from '../integration/harness.ts';
-import { approveAll, startRolloutStack, tagDigits, waitRollout, type RolloutStack } from './rollout-driver.ts';
+import { approveAll, promoteFirstDigits, startRolloutStack, tagDigits, waitRollout, type RolloutStack } from './rollout-driver.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'ui');
@@ -64,10 +64,7 @@ afterAll(async () => {
 describe('the Temporal Web UI', () => {
   it('finds the waiting rollout, shows the release, and approves a canary step', async () => {
     const { env } = stack;
-    await tagDigits(repo, 'v1.0.0');
-    const first = await startRelease(env.client, { repo, tag: 'v1.0.0' });
-    expect((await approveAll(env.client, first.workflowId, 'alice')).stage).toBe('promoted');
-    traffic = await startTraffic({ url: stack.runtime.url, model: 'digits', data: join(repo, 'data', 'heldout.npz'), rate: 40, log: join(stack.home, 'traffic.log') });
+    traffic = await promoteFirstDigits(stack, repo, 40);
 
     await tagDigits(repo, 'v1.1.0', { trainArgs: ['--seed', '7'] });
     const r = await startRelease(env.client, { repo, tag: 'v1.1.0' });
