@@ -3,7 +3,7 @@
  * processes) and keeps it running until Ctrl-C. Workers and the CLI reach it with
  * TEMPORAL_ADDRESS=<the address it prints>.
  *
- *   node --import tsx scripts/temporal-cluster.ts [--home DIR] [--port 7433] [--postgres-port 55432]
+ *   node --import tsx scripts/temporal-cluster.ts [--home DIR] [--port 7433] [--postgres-port 7733]
  *
  * @module
  */

@@ -28,7 +28,10 @@ export interface ClusterOptions {
   home: string;
   /** Frontend gRPC port (default 7433); history, matching and worker take the next three, membership +100, metrics +200. */
   basePort?: number;
-  /** PostgreSQL's port (default 55432). */
+  /**
+   * PostgreSQL's port (default basePort + 300: 7733). Outside the kernel's ephemeral range
+   * (32768–60999 on Linux), so no outgoing connection of a busy machine can hold it.
+   */
   postgresPort?: number;
   namespace?: string;
 }
@@ -65,7 +68,8 @@ function servicePorts(base: number): Record<TemporalService, ServicePorts & { me
 
 /** Sets up PostgreSQL and the schemas (idempotent), then starts the four services and the namespace. */
 export async function startTemporalCluster(opts: ClusterOptions): Promise<TemporalCluster> {
-  const { home, basePort = 7433, postgresPort = 55432, namespace = 'default' } = opts;
+  const { home, basePort = 7433, namespace = 'default' } = opts;
+  const postgresPort = opts.postgresPort ?? basePort + 300;
   // The server stores membership ports in a PostgreSQL smallint.
   if (!Number.isInteger(basePort) || basePort < 1024 || basePort + 300 > 32767) throw new Error(`basePort: expected 1024..32467 (Temporal keeps membership ports, basePort + 100.., in a smallint), got ${basePort}`);
   mkdirSync(join(home, 'logs'), { recursive: true });
