@@ -19,6 +19,16 @@ from .package import PackageError
 from .server import create_server
 
 
+def _instances(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 16:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 16, got {text!r}")
+    return n
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The CLI flags."""
     d = ServeConfig()
@@ -38,6 +48,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout-ms", type=float, default=d.request_timeout_ms)
     p.add_argument("--previous-grace-s", type=float, default=d.previous_grace_s)
     p.add_argument("--intra-op-threads", type=int, default=d.intra_op_threads)
+    p.add_argument("--engine-instances", type=_instances, default=d.engine_instances,
+                   help="execution contexts per TensorRT engine, each with its own batcher thread and CUDA stream (default %(default)s)")
+    p.add_argument("--shared-memory", choices=("none", "system"), default="system" if d.shared_memory else "none",
+                   help="serve the system shared memory extension (v2/systemsharedmemory): only for co-located, trusted clients")
     p.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes)
     p.add_argument("--read-timeout-s", type=float, default=d.read_timeout_s)
     p.add_argument("--body-timeout-s", type=float, default=d.body_timeout_s)
@@ -60,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     config = ServeConfig(max_batch_size=a.max_batch_size, batch_window_ms=a.batch_window_ms, max_queue=a.max_queue,
                          request_timeout_ms=a.timeout_ms, previous_grace_s=a.previous_grace_s, intra_op_threads=a.intra_op_threads,
                          max_body_bytes=a.max_body_bytes, read_timeout_s=a.read_timeout_s, body_timeout_s=a.body_timeout_s,
-                         max_connections=a.max_connections)
+                         max_connections=a.max_connections, engine_instances=a.engine_instances,
+                         shared_memory=a.shared_memory == "system")
     try:
         server = create_server(config, host=a.host, port=a.port, admin_token=token, model_name=a.model_name, stable_package=a.stable_package,
                                grpc_port=a.grpc_port)

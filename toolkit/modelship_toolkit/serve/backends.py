@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,10 +26,15 @@ PLATFORMS = {"onnxruntime": "onnxruntime_onnx", "tensorrt": "tensorrt_plan", "py
 
 class ServedModel:
     """A runner speaking the package's manifest names: inputs are renamed to the runner's, outputs
-    come back under the manifest's (by name when they match, else by position)."""
+    come back under the manifest's (by name when they match, else by position).
 
-    def __init__(self, runner: Runner, spec: ModelSpec) -> None:
+    ``more`` are further instances of the same engine (TensorRT execution contexts), each run by a
+    batcher thread of its own (:meth:`instances`)."""
+
+    def __init__(self, runner: Runner, spec: ModelSpec, more: Sequence[Runner] = ()) -> None:
         self.runner = runner
+        self._more = list(more)
+        self._spec = spec
         #: ``onnxruntime``, ``tensorrt`` or ``pytorch``.
         self.kind: str = runner.kind
         #: V2 ``platform`` name.
@@ -42,8 +47,23 @@ class ServedModel:
         produced = self.runner.run({self._feeds[k]: v for k, v in inputs.items()})
         return dict(zip(self._outputs, in_order(self._outputs, produced), strict=True))
 
+    def input_buffers(self, specs: Mapping[str, tuple[tuple[int, ...], np.dtype]]) -> Arrays | None:
+        """Buffers to stack the next batch in, by manifest name, when the runner offers them
+        (pinned host memory on a GPU), else None."""
+        offer = getattr(self.runner, "input_buffers", None)
+        if offer is None:
+            return None
+        got = offer({self._feeds[k]: v for k, v in specs.items()})
+        return {k: got[self._feeds[k]] for k in specs}
+
+    def instances(self) -> list[ServedModel]:
+        """One served model per engine instance (this one first)."""
+        return [self, *(ServedModel(r, self._spec) for r in self._more)]
+
     def close(self) -> None:
-        """Frees the engine."""
+        """Frees the engine (every instance)."""
+        for r in self._more:
+            r.close()
         self.runner.close()
 
 
@@ -53,7 +73,7 @@ def engine_runner(pkg: ReleasePackage, *, threads: int = 0) -> Runner:
     if pkg.backend == "tensorrt":
         from ..tensorrt.runner import TensorRTRunner  # lazy: needs a GPU host
 
-        return TensorRTRunner(pkg.engine_path)
+        return TensorRTRunner(pkg.engine_path, own_stream=True)
     from ..runners.onnxruntime import OnnxRuntimeRunner
 
     # No spinning: idle worker threads block instead of burning a core between batches.
@@ -104,8 +124,9 @@ def _warm(backend: ServedModel, spec: ModelSpec) -> None:
         raise RuntimeError(f"warm-up produced no output {missing}")
 
 
-def load_backend(pkg: ReleasePackage, *, threads: int = 0) -> LoadedBackend:
+def load_backend(pkg: ReleasePackage, *, threads: int = 0, instances: int = 1) -> LoadedBackend:
     """Loads the package's engine, or the PyTorch fallback when the engine is missing or fails.
+    A TensorRT engine gets ``instances`` execution contexts (one engine, its weights once).
 
     Raises:
         PackageError: when neither the engine nor the fallback can serve (422).
@@ -115,8 +136,12 @@ def load_backend(pkg: ReleasePackage, *, threads: int = 0) -> LoadedBackend:
         reason = f"engine file {pkg.metadata.get('engine')!r} is missing from the package"
     else:
         try:
-            eng = ServedModel(engine_runner(pkg, threads=threads), pkg.spec)
-            _warm(eng, pkg.spec)
+            runner = engine_runner(pkg, threads=threads)
+            clone = getattr(runner, "clone", None)
+            more = [clone() for _ in range(instances - 1)] if clone is not None else []
+            eng = ServedModel(runner, pkg.spec, more)
+            for instance in eng.instances():
+                _warm(instance, pkg.spec)
             return LoadedBackend(eng, fallback=False)
         except PackageError:
             raise

@@ -1,5 +1,7 @@
 """Dynamic micro-batching: requests with the same non-batch shape are stacked along axis 0 and run
-as one batch by a single worker thread.
+as one batch by a worker thread — one per engine instance, each taking the next batch when it is
+free (several TensorRT execution contexts on one GPU overlap one batch's copies with another's
+compute).
 
 The worker blocks on a condition variable (never polls): it wakes when a request arrives, takes
 the oldest request as the head of the next batch, and waits until the head's batching window has
@@ -10,6 +12,11 @@ queue together again: a lone client never pays the window on every request. Requ
 other shapes stay queued, in order, for the next batch. The queue is bounded (:class:`QueueFull`);
 callers wait on a :class:`concurrent.futures.Future` with a timeout, and a request whose caller
 gave up is dropped before it is run.
+
+A batch is assembled in its worker thread, into buffers the instance offers when it has them
+(:meth:`BatchWorker.input_buffers`: pinned host memory a GPU copies from without staging), else
+into new arrays. An input may be a :class:`LazyInput` (bytes in a shared memory region) that is
+read straight into its rows there; one that cannot be read fails its own request, not the batch.
 """
 from __future__ import annotations
 
@@ -17,14 +24,39 @@ import asyncio
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 Arrays = dict[str, np.ndarray]
 RunBatch = Callable[[Arrays], Arrays]
+
+
+class LazyInput(Protocol):
+    """An input whose bytes are read when its batch is assembled (see serve/shm.py)."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    def read_into(self, out: np.ndarray) -> None:
+        """Fills ``out`` (this shape and dtype); raises ``ValueError`` for bad data."""
+        ...
+
+
+class BatchWorker(Protocol):
+    """One engine instance: what a worker thread runs its batches on. It may also offer buffers to
+    stack a batch in, ``input_buffers({name: (shape, dtype)}) -> {name: array} | None``."""
+
+    def run(self, feeds: Arrays) -> Arrays:
+        """Runs a stacked batch; outputs have the batch on axis 0."""
+        ...
+
+
+class _CallableWorker:
+    def __init__(self, fn: RunBatch) -> None:
+        self.run = fn
 
 
 #: A batch stops waiting for company when no request has arrived for this long (or its window ends).
@@ -58,11 +90,11 @@ class _Item:
         return not self.future.done() if self.loop is not None else self.future.set_running_or_notify_cancel()
 
 
-def _rows(inputs: Mapping[str, np.ndarray]) -> int:
+def _rows(inputs: Mapping[str, Any]) -> int:
     return int(next(iter(inputs.values())).shape[0]) if inputs else 1
 
 
-def shape_key(inputs: Mapping[str, np.ndarray]) -> tuple:
+def shape_key(inputs: Mapping[str, Any]) -> tuple:
     """Requests are batchable together iff their keys are equal: per input, dtype and non-batch shape."""
     return tuple((name, a.dtype.str, a.shape[1:]) for name, a in sorted(inputs.items()))
 
@@ -71,7 +103,8 @@ class DynamicBatcher:
     """Batches requests for one backend.
 
     Args:
-        run_batch: runs a stacked batch, returning outputs with the batch on axis 0.
+        run_batch: runs a stacked batch, returning outputs with the batch on axis 0; or a list of
+            engine instances (:class:`BatchWorker`), each run by a worker thread of its own.
         max_batch_size: most rows in one batch (a single larger request still runs alone).
         window_s: how long the head of a batch waits for company.
         max_queue: most queued requests; beyond it :meth:`submit` raises :class:`QueueFull`.
@@ -82,7 +115,7 @@ class DynamicBatcher:
 
     def __init__(
         self,
-        run_batch: RunBatch,
+        run_batch: RunBatch | Sequence[BatchWorker],
         *,
         max_batch_size: int = 32,
         window_s: float = 0.005,
@@ -91,7 +124,9 @@ class DynamicBatcher:
         on_batch: Callable[[int, float], None] | None = None,
         name: str = "batcher",
     ) -> None:
-        self._run = run_batch
+        workers = [_CallableWorker(run_batch)] if callable(run_batch) else list(run_batch)
+        if not workers:
+            raise ValueError("a batcher needs at least one engine instance")
         self.max_batch_size = max(1, max_batch_size)
         self.window_s = max(0.0, window_s)
         self.max_queue = max(1, max_queue)
@@ -102,8 +137,15 @@ class DynamicBatcher:
         self._closed = False
         self._wait_for_company = True
         self._last_arrival = 0.0
-        self._thread = threading.Thread(target=self._worker, name=name, daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._worker, args=(w,), name=f"{name}-{i}" if i else name, daemon=True)
+                         for i, w in enumerate(workers)]
+        for t in self._threads:
+            t.start()
+
+    @property
+    def instances(self) -> int:
+        """Engine instances (worker threads) running batches."""
+        return len(self._threads)
 
     @property
     def depth(self) -> int:
@@ -138,12 +180,15 @@ class DynamicBatcher:
         return item
 
     def close(self, *, wait: bool = True, timeout: float | None = 30.0) -> None:
-        """Refuses new requests; queued ones still run. With ``wait``, joins the worker."""
+        """Refuses new requests; queued ones still run. With ``wait``, joins the workers."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        if wait and threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+        if wait:
+            end = None if timeout is None else time.monotonic() + timeout
+            for t in self._threads:
+                if t is not threading.current_thread():
+                    t.join(None if end is None else max(0.0, end - time.monotonic()))
 
     # -- worker ---------------------------------------------------------------------------------
 
@@ -195,24 +240,24 @@ class DynamicBatcher:
             self._queue = deque(it for it in self._queue if id(it) not in taken and not it.cancelled())
             return batch
 
-    def _worker(self) -> None:
+    def _worker(self, worker: BatchWorker) -> None:
         while True:
             batch = self._next_batch()
             if batch is None:
                 return
             live = [it for it in batch if it.start()]
             if live:
-                self._execute(live)
+                self._execute(worker, live)
 
-    def _execute(self, items: list[_Item]) -> None:
+    def _execute(self, worker: BatchWorker, items: list[_Item]) -> None:
         t0 = time.perf_counter()
         rows = sum(it.rows for it in items)
         try:
-            if len(items) == 1:
-                stacked = items[0].inputs
-            else:
-                stacked = {name: np.concatenate([it.inputs[name] for it in items], axis=0) for name in items[0].inputs}
-            outputs = self._run(stacked)
+            items, stacked = self._assemble(worker, items)
+            if not items:
+                return
+            rows = sum(it.rows for it in items)
+            outputs = worker.run(stacked)
             for name, arr in outputs.items():
                 if len(items) > 1 and (arr.ndim == 0 or arr.shape[0] != rows):
                     raise RuntimeError(f"output '{name}' has shape {list(arr.shape)}, expected {rows} rows on axis 0")
@@ -220,7 +265,7 @@ class DynamicBatcher:
             self._resolve(items, [e] * len(items), failed=True)
             return
         finally:
-            if self._on_batch is not None:
+            if self._on_batch is not None and items:
                 try:
                     self._on_batch(rows, time.perf_counter() - t0)
                 except Exception:
@@ -230,6 +275,37 @@ class DynamicBatcher:
             results.append({k: v[off:off + it.rows] for k, v in outputs.items()} if len(items) > 1 else outputs)
             off += it.rows
         self._resolve(items, results, failed=False)
+
+    def _assemble(self, worker: BatchWorker, items: list[_Item]) -> tuple[list[_Item], Arrays]:
+        """The batch's inputs, stacked in the instance's buffers (or new arrays). A lazy input is
+        read into its rows here; a request whose input cannot be read is answered with its error
+        and left out. Each request's inputs become views of its rows (what the shadow copy and
+        the answer see)."""
+        first = items[0].inputs
+        if len(items) == 1 and all(type(a) is np.ndarray for a in first.values()):
+            return items, first
+        rows = sum(it.rows for it in items)
+        specs = {name: ((rows, *a.shape[1:]), np.dtype(a.dtype)) for name, a in first.items()}
+        offer = getattr(worker, "input_buffers", None)
+        offered = offer(specs) if offer is not None else None
+        buffers = offered if offered is not None else {n: np.empty(shape, dtype) for n, (shape, dtype) in specs.items()}
+        kept, off = [], 0
+        for it in items:
+            try:
+                for name, buf in buffers.items():
+                    src, dst = it.inputs[name], buf[off:off + it.rows]
+                    if isinstance(src, np.ndarray):
+                        dst[...] = src
+                    else:
+                        src.read_into(dst)
+            except ValueError as e:  # this request's data, not the batch's
+                self._resolve([it], [e], failed=True)
+                continue
+            for name, buf in buffers.items():
+                it.inputs[name] = buf[off:off + it.rows]
+            kept.append(it)
+            off += it.rows
+        return kept, {n: b[:off] for n, b in buffers.items()}
 
     @staticmethod
     def _resolve(items: list[_Item], results: list, *, failed: bool) -> None:

@@ -23,6 +23,12 @@ class ServeConfig:
     previous_grace_s: float = 300.0
     #: ONNX Runtime intra-op threads (0: its default).
     intra_op_threads: int = 0
+    #: Execution contexts per TensorRT engine, each running batches from its own thread and CUDA
+    #: stream, so one batch's copies overlap another's compute (ONNX Runtime and PyTorch: always 1).
+    engine_instances: int = 2
+    #: Serve the system shared memory extension (``v2/systemsharedmemory``); only for co-located,
+    #: trusted clients: a registered region makes the server read and write that object.
+    shared_memory: bool = False
     #: Largest request body, bytes (a JSON body takes many times its size in memory while parsed).
     max_body_bytes: int = 16 << 20
     #: Longest wait for any read from a client (request line, headers, body), seconds; also the

@@ -29,12 +29,14 @@ from .compare import count_correct
 from .config import ServeConfig
 from .fleet import Fleet
 from .protocol import InferRequest, RequestError, decode_request, request_id
+from .shm import SharedMemoryError, SharedMemoryRegistry
 from .spec import ModelSpec
 from .variants import RequestTimeout, Variant, VariantSet
 
 #: The server's name and version in ``GET /v2`` and gRPC ServerMetadata.
 SERVER_NAME, SERVER_VERSION = "modelship", "0.2"
-#: Protocol extensions this runtime implements (``GET /v2``).
+#: Protocol extensions this runtime implements (``GET /v2``); ``system_shared_memory`` is added when
+#: it is on.
 EXTENSIONS = ["binary_tensor_data", "classification", "gzip_deflate"]
 
 
@@ -83,13 +85,36 @@ class DataPlane:
     def __init__(self, config: ServeConfig, fleet: Fleet) -> None:
         self.config = config
         self.fleet = fleet
+        #: The system shared memory regions (refusing every call unless ``config.shared_memory``).
+        self.shm = SharedMemoryRegistry(config.shared_memory)
         self._metric_children: dict[tuple, tuple[Any, Any]] = {}
 
     # -- health and metadata -----------------------------------------------------------------------
 
     def server_metadata(self) -> dict[str, Any]:
         """``GET /v2``: name, version, extensions."""
-        return {"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": EXTENSIONS}
+        return {"name": SERVER_NAME, "version": SERVER_VERSION,
+                "extensions": EXTENSIONS + (["system_shared_memory"] if self.shm.enabled else [])}
+
+    def shared_memory(self, action: str, name: str | None, body: Mapping[str, Any] | None = None) -> list[dict[str, Any]] | None:
+        """The system shared memory API, for both front ends: ``register`` (needs ``name`` and the
+        body ``{key, offset?, byte_size}``), ``unregister`` (``name`` None: all), ``status``.
+
+        Raises:
+            ServeError: the call's error, naming the field (403 when the extension is off).
+        """
+        try:
+            if action == "register":
+                if name is None:
+                    raise SharedMemoryError("register needs a region name: POST v2/systemsharedmemory/region/{name}/register")
+                self.shm.register(name, body or {})
+                return None
+            if action == "unregister":
+                self.shm.unregister(name)
+                return None
+            return self.shm.status(name)
+        except SharedMemoryError as e:
+            raise ServeError(e.status, e.message) from None
 
     def ready(self) -> tuple[bool, dict[str, Any]]:
         """Ready when some model has a stable variant; the body lists every model's variants."""
@@ -154,7 +179,7 @@ class DataPlane:
             variant = vs.by_version(version) if version else vs.route(rid)
             if variant is None:
                 raise ServeError(404 if version else 503, f"model '{name}' has no loaded version '{version}'" if version else "no stable model is loaded")
-            req = decode_request(obj, variant.spec, header_label=header_label, raw=raw)
+            req = decode_request(obj, variant.spec, header_label=header_label, raw=raw, shm=self.shm)
             try:
                 fut = self._submit(variant, req, on_loop)
             except BatcherClosed:  # unloaded between routing and submit: the stable answers
@@ -200,10 +225,12 @@ class DataPlane:
 
     def fail(self, p: Pending, error: BaseException) -> ServeError:
         """Accounts a failed inference and returns the error to answer with (504 for a missed
-        deadline, else 500)."""
+        deadline, 400 for input data found bad when its batch was assembled, else 500)."""
         if isinstance(error, (TimeoutError, RequestTimeout)):
             p.future.cancel()
             err = ServeError(504, f"timeout: no answer within {p.timeout_s * 1000:.0f} ms (variant {p.variant.role} {p.variant.version})", variant=p.variant)
+        elif isinstance(error, RequestError):  # data read when its batch was assembled (shared memory)
+            err = ServeError(400, str(error), variant=p.variant)
         else:
             err = ServeError(500, f"inference failed: {type(error).__name__}: {error}", variant=p.variant)
         self._record(p.vs, p.variant, err.status, time.perf_counter() - p.started)

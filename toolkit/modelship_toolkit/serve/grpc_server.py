@@ -22,7 +22,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from ..dtypes import NUMPY_OF_V2
 from .config import ServeConfig
 from .dataplane import DataPlane, InferAnswer, ServeError
-from .protocol import output_tensor, tensor_bytes
+from .protocol import RequestError, output_tensor, tensor_bytes, write_shared
 
 log = logging.getLogger("modelship.serve")
 
@@ -92,6 +92,9 @@ class InferenceServicer:
             "ServerMetadata": unary(lambda r, c: self._msg("ServerMetadataResponse", **self.plane.server_metadata()), "ServerMetadataRequest", "ServerMetadataResponse"),
             "ModelMetadata": unary(self.model_metadata, "ModelMetadataRequest", "ModelMetadataResponse"),
             "ModelInfer": unary(self.model_infer, "ModelInferRequest", "ModelInferResponse"),
+            "SystemSharedMemoryStatus": unary(self.shm_status, "SystemSharedMemoryStatusRequest", "SystemSharedMemoryStatusResponse"),
+            "SystemSharedMemoryRegister": unary(self.shm_register, "SystemSharedMemoryRegisterRequest", "SystemSharedMemoryRegisterResponse"),
+            "SystemSharedMemoryUnregister": unary(self.shm_unregister, "SystemSharedMemoryUnregisterRequest", "SystemSharedMemoryUnregisterResponse"),
         }
         return grpc.method_handlers_generic_handler(SERVICE, methods)
 
@@ -109,6 +112,22 @@ class InferenceServicer:
         return self._msg("ModelMetadataResponse", name=meta["name"], versions=meta["versions"], platform=meta["platform"] or "",
                          inputs=[tensor(**t) for t in meta["inputs"]], outputs=[tensor(**t) for t in meta["outputs"]])
 
+    def shm_status(self, req: Any, context: Any) -> Any:
+        """SystemSharedMemoryStatus: every registered region, or the named one."""
+        regions = self.plane.shared_memory("status", req.name or None) or []
+        status = self.m["inference.SystemSharedMemoryStatusResponse"].RegionStatus
+        return self._msg("SystemSharedMemoryStatusResponse", regions={r["name"]: status(**r) for r in regions})
+
+    def shm_register(self, req: Any, context: Any) -> Any:
+        """SystemSharedMemoryRegister: a region of a POSIX shared memory object."""
+        self.plane.shared_memory("register", req.name, {"key": req.key, "offset": req.offset, "byte_size": req.byte_size})
+        return self._msg("SystemSharedMemoryRegisterResponse")
+
+    def shm_unregister(self, req: Any, context: Any) -> Any:
+        """SystemSharedMemoryUnregister: the named region, or every region."""
+        self.plane.shared_memory("unregister", req.name or None)
+        return self._msg("SystemSharedMemoryUnregisterResponse")
+
     async def model_infer(self, req: Any, context: Any) -> Any:
         """ModelInfer: raw or typed input contents in, raw output contents out."""
         obj, raw = self._request_obj(req)
@@ -119,14 +138,24 @@ class InferenceServicer:
 
     @staticmethod
     def _request_obj(req: Any) -> tuple[dict[str, Any], list[bytes | None]]:
-        """The request in the JSON form the data plane validates, and the raw bytes per input."""
-        if req.raw_input_contents and len(req.raw_input_contents) != len(req.inputs):
-            raise ServeError(400, f"raw_input_contents: {len(req.raw_input_contents)} given for {len(req.inputs)} inputs")
-        inputs, raw = [], []
+        """The request in the JSON form the data plane validates, and the raw bytes per input
+        (``raw_input_contents`` has one entry per input whose bytes are not in shared memory)."""
+        in_shm = ["shared_memory_region" in t.parameters for t in req.inputs]
+        carried = len(req.inputs) - sum(in_shm)
+        if req.raw_input_contents and len(req.raw_input_contents) != carried:
+            raise ServeError(400, f"raw_input_contents: {len(req.raw_input_contents)} given for {carried} inputs not in shared memory")
+        inputs: list[dict[str, Any]] = []
+        raw: list[bytes | None] = []
+        next_raw = 0
         for i, t in enumerate(req.inputs):
             tensor: dict[str, Any] = {"name": t.name, "shape": list(t.shape), "datatype": t.datatype}
-            if req.raw_input_contents:
-                raw.append(req.raw_input_contents[i])
+            if t.parameters:
+                tensor["parameters"] = {k: _param_value(v) for k, v in t.parameters.items()}
+            if in_shm[i]:
+                raw.append(None)  # its bytes are in shared memory
+            elif req.raw_input_contents:
+                raw.append(req.raw_input_contents[next_raw])
+                next_raw += 1
             else:
                 field = CONTENTS_FIELD.get(t.datatype)
                 if field is None or t.datatype not in NUMPY_OF_V2:
@@ -148,11 +177,23 @@ class InferenceServicer:
         spec_out = {o.name: o.datatype for o in answer.spec.outputs}
         names = answer.request.outputs or list(answer.outputs)
         tensor = self.m["inference.ModelInferResponse"].InferOutputTensor
+        param = self.m["inference.InferParameter"]
         outputs, contents = [], []
-        for n in names:
+        for i, n in enumerate(names):
             datatype, a = output_tensor(n, np.asarray(answer.outputs[n]), spec_out.get(n, "FP32"), answer.request.classification.get(n))
-            outputs.append(tensor(name=n, datatype=datatype, shape=list(a.shape)))
-            contents.append(tensor_bytes(datatype, a))
+            data = tensor_bytes(datatype, a)
+            place = answer.request.shm_outputs.get(n)
+            if place is None:
+                outputs.append(tensor(name=n, datatype=datatype, shape=list(a.shape)))
+                contents.append(data)
+                continue
+            try:
+                written = write_shared(place, data, f"outputs[{i}]")
+            except RequestError as e:
+                raise ServeError(400, str(e)) from None
+            parameters = {k: param(string_param=v) if isinstance(v, str) else param(int64_param=v) for k, v in written.items()}
+            outputs.append(tensor(name=n, datatype=datatype, shape=list(a.shape), parameters=parameters))
+            contents.append(b"")  # the output's place in raw_output_contents, its bytes in shared memory
         return self._msg("ModelInferResponse", model_name=answer.model, model_version=answer.version, id=answer.request.id or "",
                          outputs=outputs, raw_output_contents=contents)
 

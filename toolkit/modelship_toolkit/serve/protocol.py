@@ -25,13 +25,16 @@ import math
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 
 from ..dtypes import NUMPY_OF_V2, V2_OF_MANIFEST
 from .spec import ModelSpec
+
+if TYPE_CHECKING:
+    from .shm import SharedMemoryRegistry, ShmOutput, ShmTensor
 
 Arrays = dict[str, np.ndarray]
 
@@ -53,6 +56,8 @@ class InferRequest:
     binary_outputs: frozenset[str] = frozenset()
     #: Outputs to answer as their top-k classes (classification extension): output name -> k.
     classification: Mapping[str, int] = field(default_factory=dict)
+    #: Outputs to write into a shared memory region instead of the answer (shared memory extension).
+    shm_outputs: Mapping[str, ShmOutput] = field(default_factory=dict)
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
@@ -151,7 +156,8 @@ def _tensor_data(where: str, t: Mapping[str, Any], datatype: str, raw: bytes | m
         raise RequestError(f"{where}.data: not a (nested) list of {datatype} numbers: {str(e)[:200]}") from None
 
 
-def _decode_tensor(i: int, t: Any, spec: ModelSpec, raw: bytes | memoryview | None = None) -> tuple[str, np.ndarray]:
+def _decode_tensor(i: int, t: Any, spec: ModelSpec, raw: bytes | memoryview | None = None,
+                   shm: SharedMemoryRegistry | None = None) -> tuple[str, np.ndarray | ShmTensor]:
     where = f"inputs[{i}]"
     if not isinstance(t, Mapping):
         raise RequestError(f"{where}: expected an object with name, shape, datatype, data")
@@ -170,6 +176,12 @@ def _decode_tensor(i: int, t: Any, spec: ModelSpec, raw: bytes | memoryview | No
     datatype = t.get("datatype")
     if datatype != ts.datatype:
         raise RequestError(f"{where}.datatype: input '{name}' is {ts.datatype}, got {datatype!r}")
+    params = t.get("parameters")
+    if isinstance(params, Mapping) and "shared_memory_region" in params:
+        if shm is None or raw is not None:
+            raise RequestError(f"{where}.parameters.shared_memory_region: shared memory is off on this server" if shm is None
+                               else f"{where}: give the data once: in shared memory or as binary data, not both")
+        return name, shm.tensor(params, shape, np.dtype(NUMPY_OF_V2[datatype]), where)
     arr = _tensor_data(where, t, datatype, raw)
     need = math.prod(shape)
     if arr.size != need:
@@ -181,17 +193,19 @@ def _decode_tensor(i: int, t: Any, spec: ModelSpec, raw: bytes | memoryview | No
 
 
 def decode_request(obj: Mapping[str, Any], spec: ModelSpec, *, header_label: str | None = None,
-                   raw: Sequence[bytes | memoryview | None] | None = None) -> InferRequest:
+                   raw: Sequence[bytes | memoryview | None] | None = None, shm: SharedMemoryRegistry | None = None) -> InferRequest:
     """Validates a parsed request against the model's inputs (names, shapes within the manifest's
-    ranges, datatypes, data length). ``raw[i]``, when given and not None, holds input ``i``'s bytes."""
+    ranges, datatypes, data length). ``raw[i]``, when given and not None, holds input ``i``'s bytes;
+    with ``shm``, inputs and outputs may name shared memory regions (an input's bytes are read
+    later, into its batch: its value is then a :class:`~.shm.ShmTensor`)."""
     raw_inputs = obj.get("inputs")
     if not isinstance(raw_inputs, list) or not raw_inputs:
         raise RequestError("inputs: expected a non-empty list of tensors")
     if raw is not None and len(raw) not in (0, len(raw_inputs)):
         raise RequestError(f"raw_input_contents: {len(raw)} given for {len(raw_inputs)} inputs")
-    inputs: Arrays = {}
+    inputs: dict[str, Any] = {}
     for i, t in enumerate(raw_inputs):
-        name, arr = _decode_tensor(i, t, spec, raw[i] if raw else None)
+        name, arr = _decode_tensor(i, t, spec, raw[i] if raw else None, shm)
         if name in inputs:
             raise RequestError(f"inputs[{i}].name: input '{name}' given twice")
         inputs[name] = arr
@@ -205,7 +219,7 @@ def decode_request(obj: Mapping[str, Any], spec: ModelSpec, *, header_label: str
     if params is not None and not isinstance(params, Mapping):
         raise RequestError("parameters: expected an object")
     binary_default = _flag(params, "binary_data_output", "parameters")
-    outputs, binary, classification = None, set(), {}
+    outputs, binary, classification, shm_outputs = None, set(), {}, {}
     if obj.get("outputs") is not None:
         raw_out = obj["outputs"]
         if not isinstance(raw_out, list) or not all(isinstance(o, Mapping) and isinstance(o.get("name"), str) for o in raw_out):
@@ -229,13 +243,17 @@ def decode_request(obj: Mapping[str, Any], spec: ModelSpec, *, header_label: str
                 if len(next(t for t in spec.outputs if t.name == o["name"]).dims) != 2:
                     raise RequestError(f"outputs[{i}].parameters.classification: output '{o['name']}' is not [batch, classes]")
                 classification[o["name"]] = k
+            if p and "shared_memory_region" in p:
+                if shm is None:
+                    raise RequestError(f"outputs[{i}].parameters.shared_memory_region: shared memory is off on this server")
+                shm_outputs[o["name"]] = shm.output(p, f"outputs[{i}]")
     elif binary_default:
         binary = {o.name for o in spec.outputs}
     labels = parse_labels(header_label, "x-modelship-label header") if header_label else None
     if labels is None and params:
         labels = parse_labels(params.get("label"), "parameters.label")
     return InferRequest(id=request_id(obj), inputs=inputs, outputs=outputs, labels=labels, rows=int(next(iter(rows))),
-                        binary_outputs=frozenset(binary), classification=classification)
+                        binary_outputs=frozenset(binary), classification=classification, shm_outputs=shm_outputs)
 
 
 def _flag(params: Mapping[str, Any] | None, key: str, where: str) -> bool | None:
@@ -269,18 +287,29 @@ def tensor_bytes(datatype: str, a: np.ndarray) -> bytes:
     return a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
 
 
+def write_shared(place: ShmOutput, data: bytes, where: str) -> dict[str, Any]:
+    """Writes an output into the region its request named; returns the parameters that answer it."""
+    place.write(data, where)
+    return {"shared_memory_region": place.region.name, "shared_memory_byte_size": len(data), "shared_memory_offset": place.offset}
+
+
 def encode_response(*, model: str, version: str, request_id: str | None, outputs: Mapping[str, np.ndarray], spec: ModelSpec,
-                    wanted: list[str] | None, binary: frozenset[str] = frozenset(), classification: Mapping[str, int] | None = None) -> tuple[bytes, list[bytes]]:
+                    wanted: list[str] | None, binary: frozenset[str] = frozenset(), classification: Mapping[str, int] | None = None,
+                    shm_outputs: Mapping[str, ShmOutput] | None = None) -> tuple[bytes, list[bytes]]:
     """The answer's JSON (outputs' data flattened in row-major order) and, for outputs in
-    ``binary``, their bytes to send after it, in order."""
+    ``binary``, their bytes to send after it, in order. Outputs in ``shm_outputs`` are written to
+    their region and answered by reference (:func:`write_shared`)."""
     names = wanted or [o.name for o in spec.outputs]
     dtypes = {o.name: o.datatype for o in spec.outputs}
-    out, chunks = [], []
+    out: list[dict[str, Any]] = []
+    chunks: list[bytes] = []
     for n in names:
         raw = np.asarray(outputs[n])
         datatype, a = output_tensor(n, raw, dtypes.get(n) or V2_OF_MANIFEST.get(raw.dtype.name, "FP32"), (classification or {}).get(n))
         tensor: dict[str, Any] = {"name": n, "shape": list(a.shape), "datatype": datatype}
-        if n in binary:
+        if shm_outputs and n in shm_outputs:
+            tensor["parameters"] = write_shared(shm_outputs[n], tensor_bytes(datatype, a), f"outputs[{len(out)}]")
+        elif n in binary:
             data = tensor_bytes(datatype, a)
             tensor["parameters"] = {"binary_data_size": len(data)}
             chunks.append(data)

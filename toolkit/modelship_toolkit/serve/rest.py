@@ -213,6 +213,8 @@ class RestApp:
         if parts == ["health", "ready"]:
             ready, obj = plane.ready()
             return await self._reply(send, 200 if ready else 503, _json(obj))
+        if parts[:1] in (["systemsharedmemory"], ["cudasharedmemory"]):
+            return await self._shared_memory(send, method, parts, body)
         if len(parts) < 2 or parts[0] != "models":
             raise _Answer(404, f"no endpoint {method} /v2/{'/'.join(parts)}")
         name, rest = parts[1], parts[2:]
@@ -229,6 +231,26 @@ class RestApp:
             return await self._reply(send, 200 if loaded else 503, _json(obj))
         plane.model(name)  # an unknown model is 404 whatever the path
         raise _Answer(404, f"no endpoint {method} /v2/{'/'.join(parts)}")
+
+    async def _shared_memory(self, send: Send, method: str, parts: list[str], body: bytes) -> None:
+        """``v2/systemsharedmemory[/region/{name}]/{status,register,unregister}`` (the CUDA variant
+        answers that it is not served)."""
+        if parts[0] == "cudasharedmemory":
+            raise _Answer(501, "CUDA shared memory is not served by this runtime; use system shared memory (v2/systemsharedmemory)")
+        name, action = None, parts[1:]
+        if action[:1] == ["region"] and len(action) == 3:
+            name, action = action[1], action[2:]
+        verbs = {"status": "GET", "register": "POST", "unregister": "POST"}
+        if len(action) != 1 or action[0] not in verbs or (action[0] == "register" and name is None):
+            raise _Answer(404, f"no endpoint {method} /v2/{'/'.join(parts)}")
+        if method != verbs[action[0]]:
+            raise _Answer(405, f"{action[0]} is {verbs[action[0]]}, not {method}", {"Allow": verbs[action[0]]})
+        try:
+            request = parse_json(body) if action[0] == "register" else None
+        except RequestError as e:
+            raise _Answer(400, str(e)) from None
+        result = self.plane.shared_memory(action[0], name, request)
+        await self._reply(send, 200, _json(result if result is not None else {}))
 
     # -- inference ---------------------------------------------------------------------------------
 
@@ -249,9 +271,12 @@ class RestApp:
             raise self.plane.refuse(name, e) from None
         answer = await self.plane.infer_async(name, version, obj, raw=raw, header_label=headers.get(LABEL_HEADER))
         req = answer.request
-        head, chunks = encode_response(model=answer.model, version=answer.version, request_id=req.id, outputs=answer.outputs,
-                                       spec=answer.spec, wanted=req.outputs, binary=req.binary_outputs,
-                                       classification=req.classification)
+        try:
+            head, chunks = encode_response(model=answer.model, version=answer.version, request_id=req.id, outputs=answer.outputs,
+                                           spec=answer.spec, wanted=req.outputs, binary=req.binary_outputs,
+                                           classification=req.classification, shm_outputs=req.shm_outputs)
+        except RequestError as e:  # an output that does not fit the shared memory the request gave it
+            raise _Answer(400, str(e)) from None
         extra = {VARIANT_HEADER: answer.role}
         content_type = "application/json"
         if chunks:

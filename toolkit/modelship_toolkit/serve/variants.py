@@ -59,7 +59,7 @@ class Variant:
         self._model = model
         self.batching = choose_max_batch(pkg.root, self.spec.max_rows, config.max_batch_size)
         self.batcher = DynamicBatcher(
-            self.backend.run,
+            self.backend.instances(),
             max_batch_size=self.batching.size,
             window_s=config.batch_window_ms / 1000.0,
             max_queue=config.max_queue,
@@ -103,6 +103,7 @@ class Variant:
             "queueDepth": self.batcher.depth,
             "maxBatchSize": self.batching.size,
             "maxBatchSizeFrom": self.batching.source,
+            "instances": self.batcher.instances,
         }
 
     def close(self) -> None:
@@ -178,7 +179,7 @@ class VariantSet:
             if pkg.name != self.model_name:
                 raise PackageError(f"package is for model '{pkg.name}', not '{self.model_name}'", field="name")
             with self._load_lock:  # one load at a time per model: loads are heavy; serving goes on meanwhile
-                loaded = load_backend(pkg, threads=self.config.intra_op_threads)
+                loaded = load_backend(pkg, threads=self.config.intra_op_threads, instances=self.config.engine_instances)
         except BaseException:
             pkg.close()
             raise

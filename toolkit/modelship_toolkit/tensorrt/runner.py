@@ -3,8 +3,18 @@
 Uses only the name-based API (``num_io_tensors``, ``get_tensor_name``, ``get_tensor_mode``,
 ``get_tensor_dtype``, ``set_input_shape``, ``get_tensor_shape``, ``set_tensor_address``,
 ``execute_async_v3``), available since TensorRT 8.5 and the only one left in 10: no binding
-indices, no pycuda. Buffers are torch tensors on the engine's CUDA device; work is enqueued on
-torch's current stream, so it orders correctly with the caller's own torch work.
+indices, no pycuda. Buffers are torch tensors on the engine's CUDA device.
+
+Two ways to call it:
+
+- :meth:`TensorRTRunner.infer` enqueues on torch's current stream, so it orders with the caller's
+  own torch work (parity, bench), and returns CUDA tensors.
+- :meth:`TensorRTRunner.run` (serving, ``own_stream=True``) is the host-to-host path: inputs come
+  from pinned host memory (:meth:`input_buffers` hands the batcher pinned buffers to stack a batch
+  in, so nothing is staged twice), and the copy in, the engine and the copy out are enqueued
+  asynchronously on the runner's own CUDA stream with one synchronization at the end. Several
+  runners of one engine (:meth:`clone`: another execution context and stream, the weights shared)
+  run batches at once from their own threads, one batch's copies overlapping another's compute.
 """
 from __future__ import annotations
 
@@ -71,14 +81,17 @@ class TensorRTRunner:
     Args:
         engine_path: the serialized engine (``--saveEngine`` output).
         device: CUDA device to run on; default the current one.
+        own_stream: :meth:`run` enqueues on a CUDA stream of this runner's (serving), not torch's
+            current one.
 
-    ``infer`` is serialized by a lock: one context runs one inference at a time. :meth:`run` makes it
-    a :class:`~modelship_toolkit.runners.Runner` (numpy in, numpy out).
+    One context runs one inference at a time (a lock). :meth:`run` makes it a
+    :class:`~modelship_toolkit.runners.Runner` (numpy in, numpy out).
     """
 
     kind = "tensorrt"
 
-    def __init__(self, engine_path: str | Path, *, device: torch.device | int | str | None = None) -> None:
+    def __init__(self, engine_path: str | Path, *, device: torch.device | int | str | None = None, own_stream: bool = False,
+                 _shared: TensorRTRunner | None = None) -> None:
         trt = import_tensorrt()
         if not torch.cuda.is_available():
             raise TensorRTUnavailableError("no CUDA device is visible to torch; TensorRT engines need an NVIDIA GPU")
@@ -86,12 +99,17 @@ class TensorRTRunner:
         self.device = torch.device("cuda", torch.cuda.current_device()) if device is None else torch.device(device)
         if self.device.type != "cuda":
             raise ValueError(f"device must be a CUDA device, got {self.device}")
-        path = Path(engine_path)
-        data = path.read_bytes()
-        self._logger = trt.Logger(trt.Logger.WARNING)
+        self._path = path = Path(engine_path)
         with torch.cuda.device(self.device):
-            self._runtime = trt.Runtime(self._logger)
-            self.engine = self._runtime.deserialize_cuda_engine(data)
+            self._logger: Any
+            self._runtime: Any
+            self.engine: Any
+            if _shared is not None:  # another context of an engine already deserialized
+                self._logger, self._runtime, self.engine = _shared._logger, _shared._runtime, _shared.engine
+            else:
+                self._logger = trt.Logger(trt.Logger.WARNING)
+                self._runtime = trt.Runtime(self._logger)
+                self.engine = self._runtime.deserialize_cuda_engine(path.read_bytes())
             if self.engine is None:
                 raise RuntimeError(
                     f"TensorRT could not deserialize {path}: it was built by another TensorRT version or for another GPU "
@@ -100,6 +118,7 @@ class TensorRTRunner:
             self.context = self.engine.create_execution_context()
             if self.context is None:
                 raise RuntimeError(f"TensorRT could not create an execution context for {path} (out of device memory?)")
+            self._stream = torch.cuda.Stream(self.device) if own_stream else None
         self.tensors: list[TensorInfo] = []
         for i in range(self.engine.num_io_tensors):
             name = self.engine.get_tensor_name(i)
@@ -123,8 +142,12 @@ class TensorRTRunner:
         """Output tensor names, in engine order."""
         return [t.name for t in self.tensors if not t.is_input]
 
+    def clone(self) -> TensorRTRunner:
+        """Another execution context of the same engine (weights shared), with its own stream."""
+        return TensorRTRunner(self._path, device=self.device, own_stream=self._stream is not None, _shared=self)
+
     def infer(self, inputs: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, torch.Tensor]:
-        """Runs one inference.
+        """Runs one inference on torch's current stream and waits for it.
 
         Args:
             inputs: a tensor (torch, or numpy) per input name; moved to the engine's device, cast
@@ -139,23 +162,33 @@ class TensorRTRunner:
             RuntimeError: TensorRT failed to enqueue.
         """
         check_feed(self.input_names, inputs)
-        trt_context = self.context
         with self._lock, torch.cuda.device(self.device):
             stream = torch.cuda.current_stream(self.device)
-            keep_alive: list[torch.Tensor] = []
+            feeds = {name: torch.from_numpy(np.require(v, requirements=["C", "W"])) if isinstance(v, np.ndarray) else v
+                     for name, v in inputs.items()}
+            outputs = self._enqueue(feeds, stream)
+            stream.synchronize()
+        return outputs
+
+    def _enqueue(self, feeds: Mapping[str, torch.Tensor], stream: torch.cuda.Stream) -> dict[str, torch.Tensor]:
+        """Copies the inputs to the device (asynchronously from pinned memory), binds every tensor
+        and enqueues the engine on ``stream``; returns the output tensors (not yet computed).
+        The caller holds the lock and synchronizes."""
+        trt_context = self.context
+        with torch.cuda.stream(stream):
             for info in self.tensors:
                 if not info.is_input:
                     continue
-                value = inputs[info.name]
-                t = torch.from_numpy(np.require(value, requirements=["C", "W"])) if isinstance(value, np.ndarray) else value
-                t = t.to(device=self.device, dtype=info.dtype, non_blocking=False).contiguous()
+                t = feeds[info.name].to(device=self.device, non_blocking=True)
+                t = t.to(dtype=info.dtype).contiguous()
                 if not trt_context.set_input_shape(info.name, tuple(t.shape)):
                     raise ValueError(
                         f"input {info.name!r} shape {tuple(t.shape)} is outside the engine's optimization profile "
                         f"(built shape {info.shape}, -1 = dynamic); use shapes between the manifest's min and max"
                     )
                 trt_context.set_tensor_address(info.name, t.data_ptr())
-                keep_alive.append(t)
+                # The caching allocator keeps the block for this stream until the work queued on it
+                # is done, so ``t`` may go out of scope here.
             outputs: dict[str, torch.Tensor] = {}
             for info in self.tensors:
                 if info.is_input:
@@ -168,17 +201,45 @@ class TensorRTRunner:
                 outputs[info.name] = out
             if not trt_context.execute_async_v3(stream.cuda_stream):
                 raise RuntimeError("TensorRT execute_async_v3 failed; see the TensorRT log above")
-            stream.synchronize()
-            del keep_alive
         return outputs
+
+    def input_buffers(self, specs: Mapping[str, tuple[tuple[int, ...], np.dtype]]) -> dict[str, np.ndarray]:
+        """Pinned host buffers (``{name: (shape, dtype)}``) to stack the next batch in: :meth:`run`
+        copies them to the device with no staging copy. From torch's caching host allocator, so a
+        buffer is reused only once the copies that read it are done."""
+        out = {}
+        for name, (shape, dtype) in specs.items():
+            t = torch.empty(shape, dtype=torch.from_numpy(np.empty(0, dtype)).dtype, pin_memory=True)
+            out[name] = t.numpy()  # the array holds the tensor: the memory lives while it does
+        return out
 
     def infer_numpy(self, inputs: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, np.ndarray]:
         """Like :meth:`infer`, with outputs copied to host numpy arrays."""
         return {k: v.cpu().numpy() for k, v in self.infer(inputs).items()}
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The :class:`~modelship_toolkit.runners.Runner` call: :meth:`infer_numpy`."""
-        return self.infer_numpy(feeds)
+        """The :class:`~modelship_toolkit.runners.Runner` call: numpy in, numpy out. With
+        ``own_stream``, host to host on the runner's stream: inputs not already in pinned memory
+        are copied there first, the outputs come back through pinned memory, one synchronization."""
+        if self._stream is None:
+            return self.infer_numpy(feeds)
+        check_feed(self.input_names, feeds)
+        with self._lock, torch.cuda.device(self.device):
+            pinned = {}
+            for name, arr in feeds.items():
+                t = torch.from_numpy(arr) if isinstance(arr, np.ndarray) and arr.flags.writeable else torch.from_numpy(np.array(arr))
+                if not t.is_pinned():
+                    t = t.pin_memory()
+                pinned[name] = t
+            outputs = self._enqueue(pinned, self._stream)
+            host = {}
+            with torch.cuda.stream(self._stream):
+                for name, out in outputs.items():
+                    h = torch.empty(out.shape, dtype=out.dtype, pin_memory=True)
+                    h.copy_(out, non_blocking=True)
+                    host[name] = h
+            self._stream.synchronize()
+        return {k: v.numpy() for k, v in host.items()}
 
     def close(self) -> None:
         """Drops the context and engine (frees their device memory)."""

@@ -98,3 +98,74 @@ def test_a_lone_request_does_not_wait_out_the_window_and_a_burst_is_batched():
         assert max(s[0] for s in rec.shapes[3:]) > 1
     finally:
         b.close()
+
+
+class Lazy:
+    """An input read when its batch is assembled (what a shared memory input is to the batcher)."""
+
+    def __init__(self, value: np.ndarray, bad: bool = False) -> None:
+        self.value, self.bad = value, bad
+        self.shape, self.dtype = value.shape, value.dtype
+
+    def read_into(self, out: np.ndarray) -> None:
+        if self.bad:
+            raise ValueError("inputs[0]: contains NaN or infinity")
+        out[...] = self.value
+
+
+class Instance:
+    """An engine instance offering its own buffers, recording the batches it ran and their thread."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay, self.offered, self.batches, self.threads, self.spans = delay, [], [], set(), []
+
+    def input_buffers(self, specs):
+        self.offered.append({n: np.full(shape, -1, dtype) for n, (shape, dtype) in specs.items()})
+        return self.offered[-1]
+
+    def run(self, feeds):
+        import threading
+
+        self.threads.add(threading.current_thread().name)
+        self.batches.append(feeds["x"])
+        start = time.monotonic()
+        time.sleep(self.delay)
+        self.spans.append((start, time.monotonic()))
+        return {"y": feeds["x"].reshape(feeds["x"].shape[0], -1).sum(axis=1)}
+
+
+def test_lazy_and_inline_inputs_stack_into_the_offered_buffer_and_a_bad_one_fails_alone():
+    inst = Instance()
+    blocker = Recorder(delay=0.2)
+    b = DynamicBatcher([inst], max_batch_size=16, window_s=0.05)
+    slow = DynamicBatcher(blocker, window_s=0.0)
+    try:
+        first = b.submit({"x": np.zeros((1, 3), np.float32)})  # occupies the worker while the others queue
+        time.sleep(0.01)
+        lazy, inline, bad = np.full((2, 3), 1, np.float32), np.full((1, 3), 2, np.float32), np.full((1, 3), 9, np.float32)
+        futs = [b.submit({"x": Lazy(lazy)}), b.submit({"x": Lazy(bad, bad=True)}), b.submit({"x": inline})]
+        assert futs[0].result(2)["y"].tolist() == [3.0, 3.0] and futs[2].result(2)["y"].tolist() == [6.0]
+        with pytest.raises(ValueError, match="NaN"):
+            futs[1].result(2)
+        first.result(2)
+        ran = inst.batches[-1]
+        assert ran.shape == (3, 3) and ran.tolist() == [[1] * 3, [1] * 3, [2] * 3]  # the bad request's row left out
+        assert np.shares_memory(ran, inst.offered[-1]["x"])  # stacked where the instance asked, not copied again
+    finally:
+        b.close()
+        slow.close()
+
+
+def test_each_instance_runs_batches_in_its_own_thread_at_once():
+    instances = [Instance(delay=0.3), Instance(delay=0.3)]
+    b = DynamicBatcher(instances, max_batch_size=1, window_s=0.0, name="b")
+    try:
+        assert b.instances == 2
+        futs = [b.submit({"x": np.full((1, 2), i, np.float32)}) for i in range(4)]
+        assert [f.result(3)["y"].tolist() for f in futs] == [[0.0], [2.0], [4.0], [6.0]]
+        assert all(i.batches for i in instances) and sum(len(i.batches) for i in instances) == 4
+        assert instances[0].threads.isdisjoint(instances[1].threads)
+        (a0, a1), (b0, b1) = instances[0].spans[0], instances[1].spans[0]
+        assert a0 < b1 and b0 < a1  # the instances' first batches ran at the same time
+    finally:
+        b.close()
