@@ -13,6 +13,9 @@ the server's), sending ready-made requests of ``--rows`` samples from the model'
 - JSON, closed loop (every connection sends as soon as it has its answer): the most it serves;
 - JSON, open loop at half that rate: p50/p99 latency under a steady load;
 - binary tensor data over HTTP, and gRPC (``raw_input_contents``), closed loop;
+- with ``shm`` / ``grpc-shm`` among ``--protocols``, the system shared memory extension: the
+  tensor's bytes sit in a POSIX shared memory object registered once, and every request names it
+  (as Triton's perf_analyzer ``--shared-memory system`` does: all requests read the same bytes);
 - batch-1 serving (one-sample requests, ``--max-batch-size 1``) and a shadow that sees every request;
 - and the model's raw throughput in a tight loop (no server) at several batch sizes, and with
   ``--trtexec`` what trtexec measures for the package's engine at the served batch size and at 1.
@@ -45,7 +48,7 @@ from raw import raw_throughput  # noqa: E402
 from modelship_toolkit.serve.backends import load_backend  # noqa: E402
 from modelship_toolkit.serve.grpc_server import load_messages  # noqa: E402
 from modelship_toolkit.serve.package import load_package  # noqa: E402
-from modelship_toolkit.serve.spec import NUMPY_DTYPE  # noqa: E402
+from modelship_toolkit.dtypes import NUMPY_OF_V2  # noqa: E402
 
 
 def build_loadgen(out_dir: Path) -> Path:
@@ -86,10 +89,17 @@ class Runtime:
         self.proc.wait(30)
 
 
+#: The shared memory region every bench request names (the runtime registers it at start).
+SHM_REGION = "bench-input"
+
+
 class Requests:
     """The request files the load generator sends: one per protocol."""
 
     def __init__(self, out_dir: Path, model: str, input_name: str, datatype: str, x: np.ndarray) -> None:
+        self.shm_key = f"modelship-bench-{os.getpid()}-{x.shape[0]}"
+        Path("/dev/shm", self.shm_key).write_bytes(x.tobytes())
+        self.shm_bytes = x.nbytes
         out_dir = out_dir / f"rows-{x.shape[0]}"
         out_dir.mkdir()
         path = f"/v2/models/{model}/infer"
@@ -106,11 +116,34 @@ class Requests:
         req.inputs.add(name=input_name, datatype=datatype, shape=list(x.shape))
         self.grpc = out_dir / "request.pb"
         self.grpc.write_bytes(req.SerializeToString())
-        self.sizes = {"json": len(body), "binary": len(head) + x.nbytes, "grpc": len(self.grpc.read_bytes())}
+        by_ref = {"shared_memory_region": SHM_REGION, "shared_memory_byte_size": x.nbytes}
+        self.shm = out_dir / "request.shm.http"
+        head = json.dumps({"inputs": [{**tensor, "parameters": by_ref}], "parameters": {"binary_data_output": True}}).encode()
+        self.shm.write_bytes(_http(path, head, "application/json"))
+        req = m["inference.ModelInferRequest"](model_name=model)
+        t = req.inputs.add(name=input_name, datatype=datatype, shape=list(x.shape))
+        t.parameters["shared_memory_region"].string_param = SHM_REGION
+        t.parameters["shared_memory_byte_size"].int64_param = x.nbytes
+        self.grpc_shm = out_dir / "request.shm.pb"
+        self.grpc_shm.write_bytes(req.SerializeToString())
+        self.sizes = {"json": len(body), "binary": len(head) + x.nbytes, "grpc": len(self.grpc.read_bytes()),
+                      "shm": len(self.shm.read_bytes()), "grpc-shm": len(self.grpc_shm.read_bytes())}
 
     def file(self, protocol: str) -> Path:
         """The request file of a protocol."""
-        return {"json": self.json, "binary": self.binary, "grpc": self.grpc}[protocol]
+        return {"json": self.json, "binary": self.binary, "grpc": self.grpc, "shm": self.shm, "grpc-shm": self.grpc_shm}[protocol]
+
+    def register(self, port: int) -> None:
+        """Registers the shared memory object with a runtime (started with --shared-memory system)."""
+        import urllib.request
+
+        body = json.dumps({"key": self.shm_key, "byte_size": self.shm_bytes}).encode()
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/v2/systemsharedmemory/region/{SHM_REGION}/register",
+                                                      data=body, method="POST"), timeout=10).read()
+
+    def close(self) -> None:
+        """Removes the shared memory object."""
+        Path("/dev/shm", self.shm_key).unlink(missing_ok=True)
 
 
 def _http(path: str, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> bytes:
@@ -136,6 +169,9 @@ def main() -> None:
     p.add_argument("--rows", type=int, default=1, help="samples per request")
     p.add_argument("--max-batch", type=int, default=32)
     p.add_argument("--window-ms", type=float, default=2.0)
+    p.add_argument("--also-instances", type=int, help="also serve the last of --protocols with this many engine instances")
+    p.add_argument("--batch1-protocols", help="protocols batch-1 serving is measured with (default: the first of --protocols)")
+    p.add_argument("--instances", type=int, default=2, help="--engine-instances of the runtime (TensorRT execution contexts; others run one)")
     p.add_argument("--data", type=Path, help="an .npz with the model's input under 'x' (default: the package's examples data, else random)")
     p.add_argument("--protocols", default="json,binary,grpc", help="what the current runtime is driven with (the first also for batch 1 and the shadow)")
     p.add_argument("--loadgen", type=Path, help="a prebuilt bench/serve/loadgen binary (default: go build it)")
@@ -156,7 +192,7 @@ def main() -> None:
 
 def _sample(a: argparse.Namespace, pkg: Any) -> np.ndarray:
     spec = pkg.spec.inputs[0]
-    dtype = NUMPY_DTYPE[spec.datatype]
+    dtype = NUMPY_OF_V2[spec.datatype]
     data = a.data or ROOT / "examples" / pkg.name / "data" / "heldout.npz"
     shape = [a.rows, *spec.opt_shape()[1:]]
     if Path(data).exists():
@@ -175,31 +211,46 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
     loadgen = a.loadgen or build_loadgen(work)
     current = ROOT / "toolkit"
     protocols = a.protocols.split(",")
-    tuning = ["--max-batch-size", str(a.max_batch), "--batch-window-ms", str(a.window_ms)]
+    tuning = ["--max-batch-size", str(a.max_batch), "--batch-window-ms", str(a.window_ms), "--engine-instances", str(a.instances)]
     kw = {"seconds": a.seconds, "concurrency": a.concurrency}
     results: dict[str, Any] = {}
 
     def measure(label: str, toolkit: Path, args: list[str], protocols: list[str], grpc: bool = False, reqs: Requests = requests) -> None:
-        rt = Runtime(toolkit, a.package, *args, grpc=grpc)
+        by_ref = any(p in ("shm", "grpc-shm") for p in protocols)
+        rt = Runtime(toolkit, a.package, *args, *(["--shared-memory", "system"] if by_ref else []), grpc=grpc)
         try:
+            if by_ref:
+                reqs.register(rt.port)
             for proto in protocols:
                 request = reqs.file(proto)
-                port = rt.grpc_port if proto == "grpc" else rt.port
-                load(loadgen, port, request, seconds=2, concurrency=a.concurrency, grpc=proto == "grpc")  # warm-up
-                r = results[f"{label}/{proto}"] = load(loadgen, port, request, grpc=proto == "grpc", **kw)
+                on_grpc = proto.startswith("grpc")
+                port = rt.grpc_port if on_grpc else rt.port
+                load(loadgen, port, request, seconds=2, concurrency=a.concurrency, grpc=on_grpc)  # warm-up
+                r = results[f"{label}/{proto}"] = load(loadgen, port, request, grpc=on_grpc, **kw)
                 print(f"{label:10s} {proto:6s} {r['throughputPerSec']:9.0f} req/s  p50 {r['p50Ms']:.2f} ms  p99 {r['p99Ms']:.2f} ms  errors {r['errors']}", flush=True)
                 if proto == protocols[0]:
                     half = r["throughputPerSec"] / 2
-                    h = results[f"{label}/{proto}-half-load"] = load(loadgen, port, request, rate=half, grpc=proto == "grpc", **kw)
+                    h = results[f"{label}/{proto}-half-load"] = load(loadgen, port, request, rate=half, grpc=on_grpc, **kw)
                     print(f"{label:10s} {'@half':6s} {h['throughputPerSec']:9.0f} req/s  p50 {h['p50Ms']:.2f} ms  p99 {h['p99Ms']:.2f} ms  errors {h['errors']}", flush=True)
         finally:
             rt.stop()
 
     if a.baseline_ref != "none":
-        measure("baseline", baseline_toolkit(a.baseline_ref, work), tuning, ["json"])
-    measure("current", current, tuning, protocols, grpc="grpc" in protocols)
-    measure("batch1", current, ["--max-batch-size", "1", "--batch-window-ms", "0"], protocols[:1], grpc=protocols[0] == "grpc", reqs=single)
-    measure("shadow", current, [*tuning, "--shadow-package", str(a.package)], protocols[:1], grpc=protocols[0] == "grpc")
+        measure("baseline", baseline_toolkit(a.baseline_ref, work), tuning[:4], ["json"])  # it has no --engine-instances
+    on_grpc = protocols[0].startswith("grpc")
+    try:
+        measure("current", current, tuning, protocols, grpc=any(p.startswith("grpc") for p in protocols))
+        batch1 = a.batch1_protocols.split(",") if a.batch1_protocols else protocols[:1]
+        measure("batch1", current, ["--max-batch-size", "1", "--batch-window-ms", "0", "--engine-instances", str(a.instances)],
+                batch1, grpc=any(p.startswith("grpc") for p in batch1), reqs=single)
+        measure("shadow", current, [*tuning, "--shadow-package", str(a.package)], protocols[:1], grpc=on_grpc)
+        if a.also_instances:  # the same load on another number of engine instances (TensorRT contexts)
+            proto = a.protocols.split(",")[-1]
+            measure(f"instances-{a.also_instances}", current, [*tuning[:4], "--engine-instances", str(a.also_instances)], [proto],
+                    grpc=proto.startswith("grpc"))
+    finally:
+        requests.close()
+        single.close()
 
     backend = load_backend(pkg).backend
     try:
@@ -221,6 +272,7 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
         "package": {"name": pkg.name, "version": pkg.version, "backend": pkg.backend, "precision": pkg.precision},
         "baselineRef": a.baseline_ref,
         "rowsPerRequest": a.rows, "concurrency": a.concurrency, "maxBatch": a.max_batch, "windowMs": a.window_ms, "seconds": a.seconds,
+        "engineInstances": a.instances,
         "requestBytes": requests.sizes,
         "runs": results,
         "raw": raw,
@@ -232,6 +284,12 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
             "servedSamplesOverRaw": best / raw["bestPerSec"],
             **({"servedSamplesOverTrtexec": best / trtexec[str(a.max_batch)]} if trtexec else {}),
             "shadowOverCurrent": shadow / cur,
+            "perProtocol": {p: {
+                "samplesPerSec": results[f"current/{p}"]["throughputPerSec"] * a.rows,
+                **({"overTrtexec": results[f"current/{p}"]["throughputPerSec"] * a.rows / trtexec[str(a.max_batch)]} if trtexec else {}),
+                **({"overBatch1Serving": results[f"current/{p}"]["throughputPerSec"] * a.rows / results[f"batch1/{p}"]["throughputPerSec"]}
+                   if f"batch1/{p}" in results else {}),
+            } for p in protocols},
         },
     }
 
@@ -268,7 +326,7 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"| {label} | {proto} | {run['throughputPerSec']:,.0f} | {run['p50Ms']:.2f} / {run['p99Ms']:.2f} | {at_half} |")
     lines.append(f"\nraw engine: {r['raw']['bestPerSec']:,.0f} samples/s at batch {r['raw']['bestBatch']}; "
                  f"shadow copy: {r['shadowCostMicrosecondsPerRequest']:.1f} µs per request; ratios: "
-                 + ", ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items()))
+                 + ", ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items() if isinstance(v, float)))
     if r.get("trtexec"):
         lines.append("trtexec: " + ", ".join(f"{v:,.0f} samples/s at batch {k}" for k, v in r["trtexec"].items()))
     return "\n".join(lines)

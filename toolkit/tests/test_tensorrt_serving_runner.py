@@ -1,0 +1,87 @@
+"""TensorRTRunner's serving path on a real GPU: its own CUDA stream, pinned input buffers the batcher
+stacks a batch in, several execution contexts of one engine run from several threads at once.
+
+SKIPPED unless ``tensorrt`` imports and torch sees a CUDA GPU (the GPU machine, after the device
+kit: ``source .device/kit/env.sh; cd toolkit; python3 -m pytest -q tests/test_tensorrt_serving_runner.py``).
+"""
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("tensorrt") is None or not torch.cuda.is_available(),
+                                reason="needs TensorRT and a CUDA GPU")
+
+
+@pytest.fixture(scope="module")
+def engine(exported: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The digits model as an fp32 TensorRT engine with a batch profile of 1..64 (no TF32)."""
+    import tensorrt as trt
+
+    logger = trt.Logger(trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    network = builder.create_network(0)
+    parser = trt.OnnxParser(network, logger)
+    assert parser.parse(Path(exported["onnx"]["path"]).read_bytes()), [parser.get_error(i) for i in range(parser.num_errors)]
+    config = builder.create_builder_config()
+    config.clear_flag(trt.BuilderFlag.TF32)
+    profile = builder.create_optimization_profile()
+    name = network.get_input(0).name
+    profile.set_shape(name, (1, 1, 8, 8), (32, 1, 8, 8), (64, 1, 8, 8))
+    config.add_optimization_profile(profile)
+    path = tmp_path_factory.mktemp("trt") / "digits.plan"
+    path.write_bytes(bytes(builder.build_serialized_network(network, config)))
+    return path
+
+
+def _x(rows: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(rows, 1, 8, 8)).astype(np.float32)
+
+
+def test_own_stream_run_from_pinned_buffers_matches_infer(engine):
+    from modelship_toolkit.tensorrt.runner import TensorRTRunner
+
+    plain, serving = TensorRTRunner(engine), TensorRTRunner(engine, own_stream=True)
+    name = serving.input_names[0]
+    x = _x(48, 1)
+    expected = plain.infer_numpy({name: x})
+    staged = serving.input_buffers({name: ((48, 1, 8, 8), np.dtype(np.float32))})
+    assert torch.from_numpy(staged[name]).is_pinned()
+    staged[name][...] = x
+    got = serving.run(staged)
+    for out in serving.output_names:
+        np.testing.assert_allclose(got[out], expected[out], atol=1e-5)
+    pageable = serving.run({name: x[:5]})  # not pinned, not writable-checked: copied to pinned first
+    np.testing.assert_allclose(pageable[serving.output_names[0]], expected[serving.output_names[0]][:5], atol=1e-5)
+
+
+def test_clones_share_the_engine_and_run_from_threads_at_once(engine):
+    from modelship_toolkit.tensorrt.runner import TensorRTRunner
+
+    first = TensorRTRunner(engine, own_stream=True)
+    clones = [first, first.clone(), first.clone()]
+    assert all(c.engine is first.engine for c in clones) and len({id(c.context) for c in clones}) == 3
+    name = first.input_names[0]
+    xs = [_x(64, seed) for seed in range(12)]
+    expected = [TensorRTRunner(engine).infer_numpy({name: x}) for x in xs]
+    got: dict[int, Any] = {}
+
+    def work(k: int) -> None:
+        for i in range(k, len(xs), len(clones)):
+            got[i] = clones[k].run({name: xs[i]})
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(clones))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(got) == list(range(len(xs)))
+    out = first.output_names[0]
+    for i in range(len(xs)):
+        np.testing.assert_allclose(got[i][out], expected[i][out], atol=1e-5)
