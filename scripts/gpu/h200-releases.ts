@@ -19,7 +19,8 @@
  *
  *   node --import tsx scripts/gpu/h200-releases.ts [--home DIR] [--out DIR] [--quick | --any-model all|NAME,...]
  *
- * --resnet runs only the ResNet-class example (what scripts/gpu/serve-bench.sh serves).
+ * --resnet runs only the ResNet-class example (what scripts/gpu/serve-bench.sh serves); with
+ * --fp16-only its target builds fp16 alone (the serving benchmark's engine, two minutes sooner).
  *
  * --any-model runs only the examples of the kinds users bring (all: gratings-mobilenet,
  * text-transformer, two-head-regression, warp-cnn), each with a TensorRT fp16 + int8 target added.
@@ -44,7 +45,7 @@ import type { ReleaseStatus } from '../../lib/release.ts';
 import { findTemporalBinary } from '../../workers/temporal-binary.ts';
 import { packageSummary, type PackageSummary } from './package-summary.ts';
 
-const { values } = parseArgs({ options: { home: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' }, 'any-model': { type: 'string' }, resnet: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { home: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' }, 'any-model': { type: 'string' }, resnet: { type: 'boolean' }, 'fp16-only': { type: 'boolean' } } });
 // --resnet: only the ResNet-class example (TensorRT fp16 and int8), e.g. for the serving benchmark.
 const resnetOnly = Boolean(values.resnet);
 // --quick: only the rollout story and the re-release, with a TensorRT fp16 target (a short GPU lease).
@@ -202,6 +203,12 @@ async function resnetPhase(): Promise<PhaseResult> {
     if (!existsSync(join(repo, '.git'))) {
       await rm(repo, { recursive: true, force: true });
       await cp(join(PROJECT_ROOT, 'examples', 'shapes-resnet'), repo, { recursive: true, filter: (src) => !/[\\/](artifacts|data|__pycache__)([\\/]|$)/.test(src) });
+      if (values['fp16-only']) {
+        const manifest = join(repo, 'modelship.yaml');
+        const text = await readFile(manifest, 'utf8');
+        if (!text.includes('precisions: [fp16, int8]')) throw new Error(`--fp16-only: ${manifest} no longer lists 'precisions: [fp16, int8]'`);
+        await writeFile(manifest, text.replace('precisions: [fp16, int8]', 'precisions: [fp16]'));
+      }
       await git(repo, 'init', '--quiet', '--initial-branch=main');
     }
     if (!(await git(repo, 'tag', '--list', 'v1.0.0')).trim()) {

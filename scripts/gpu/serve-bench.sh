@@ -23,7 +23,7 @@ case "${1:-}" in
   run)
     loadgen=${2:?run LOADGEN OUT}; out=${3:?run LOADGEN OUT}
     source .device/kit/env.sh >/dev/null || exit 1
-    pkg=$(dirname "$(find "$HOME_DIR" -path '*shapes-resnet*' -path '*fp16*' -name metadata.json | grep -v '/artifacts/' | head -1)")
+    pkg=$(dirname "$(find "$HOME_DIR/artifacts/packages/shapes-resnet" -path '*fp16*' -name metadata.json | head -1)")
     [ -f "$pkg/metadata.json" ] || { echo "no shapes-resnet fp16 package under $HOME_DIR"; exit 1; }
     echo "package: $pkg"
     # Data in the request (binary HTTP, gRPC) and by reference (system shared memory, HTTP and

@@ -136,6 +136,7 @@ class DynamicBatcher:
         self._cond = threading.Condition()
         self._closed = False
         self._wait_for_company = True
+        self._forming = False
         self._last_arrival = 0.0
         self._threads = [threading.Thread(target=self._worker, args=(w,), name=f"{name}-{i}" if i else name, daemon=True)
                          for i, w in enumerate(workers)]
@@ -176,7 +177,7 @@ class DynamicBatcher:
                 raise QueueFull(f"queue full ({self.max_queue} requests waiting)")
             self._queue.append(item)
             self._last_arrival = item.enqueued
-            self._cond.notify()
+            self._cond.notify_all()  # the worker gathering a batch, or an idle one
         return item
 
     def close(self, *, wait: bool = True, timeout: float | None = 30.0) -> None:
@@ -213,32 +214,43 @@ class DynamicBatcher:
             while True:
                 while self._queue and self._queue[0].cancelled():
                     self._queue.popleft()
-                if self._queue:
+                if self._queue and not self._forming:
                     break
-                if self._closed:
+                if self._closed and not self._queue:
                     return None
                 self._cond.wait()
-            head = self._queue[0]
-            waits = self._wait_for_company
-            window_end = head.enqueued + (self.window_s if waits else 0.0)
-            while True:
-                batch, rows = self._take(head)
-                # The window ends early once arrivals pause: clients that all have a request in
-                # flight send nothing more until they are answered.
-                deadline = min(window_end, self._last_arrival + min(self.window_s, ARRIVAL_GAP_S))
-                remaining = deadline - time.monotonic()
-                if rows >= self.max_batch_size or remaining <= 0 or self._closed or not self.batchable:
-                    break
-                self._cond.wait(remaining)  # woken by a new request, or the window ends
-            # Sequential traffic (a whole window passed and nobody came) stops paying the window;
-            # company (requests queued together) brings it back.
-            if len(batch) > 1:
-                self._wait_for_company = True
-            elif waits and self.window_s > 0:
-                self._wait_for_company = False
-            taken = {id(it) for it in batch}
-            self._queue = deque(it for it in self._queue if id(it) not in taken and not it.cancelled())
-            return batch
+            # One worker at a time gathers a batch; the others wait for the next head (two
+            # gathering at once would both take the head while the lock is released in the wait).
+            self._forming = True
+            try:
+                return self._gather()
+            finally:
+                self._forming = False
+                self._cond.notify_all()
+
+    def _gather(self) -> list[_Item]:
+        """The batch led by the queue's head (caller holds the lock and is the one gathering)."""
+        head = self._queue[0]
+        waits = self._wait_for_company
+        window_end = head.enqueued + (self.window_s if waits else 0.0)
+        while True:
+            batch, rows = self._take(head)
+            # The window ends early once arrivals pause: clients that all have a request in
+            # flight send nothing more until they are answered.
+            deadline = min(window_end, self._last_arrival + min(self.window_s, ARRIVAL_GAP_S))
+            remaining = deadline - time.monotonic()
+            if rows >= self.max_batch_size or remaining <= 0 or self._closed or not self.batchable:
+                break
+            self._cond.wait(remaining)  # woken by a new request, or the window ends
+        # Sequential traffic (a whole window passed and nobody came) stops paying the window;
+        # company (requests queued together) brings it back.
+        if len(batch) > 1:
+            self._wait_for_company = True
+        elif waits and self.window_s > 0:
+            self._wait_for_company = False
+        taken = {id(it) for it in batch}
+        self._queue = deque(it for it in self._queue if id(it) not in taken and not it.cancelled())
+        return batch
 
     def _worker(self, worker: BatchWorker) -> None:
         while True:

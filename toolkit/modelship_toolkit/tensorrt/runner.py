@@ -75,6 +75,36 @@ def check_feed(expected: list[str], provided: Mapping[str, Any]) -> None:
         raise KeyError(f"engine inputs are {expected}: " + "; ".join(parts))
 
 
+class PinnedPool:
+    """Pinned host buffers of one runner, allocated once and reused: pinning memory
+    (``cudaHostAlloc``) costs milliseconds for a batch of images, so it is not done per batch.
+
+    A buffer is free again once no array outside the pool views it (a batch's inputs stay alive in
+    the requests that were stacked into them, e.g. for the shadow copy): numpy views hold a
+    reference to the array they view, so its reference count says so.
+    """
+
+    #: References to a free buffer: the pool's list and ``sys.getrefcount``'s argument.
+    _FREE_REFS = 2
+    #: Buffers kept at most; beyond, a batch gets a buffer of its own (torch's caching allocator).
+    MAX_BUFFERS = 8
+
+    def __init__(self) -> None:
+        self._buffers: list[np.ndarray] = []
+
+    def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """A pinned array of this shape and dtype, free of any other user."""
+        import sys
+
+        nbytes = max(1, int(np.prod(shape)) * np.dtype(dtype).itemsize)
+        base = next((b for b in self._buffers if b.nbytes >= nbytes and sys.getrefcount(b) <= self._FREE_REFS), None)
+        if base is None:
+            base = torch.empty(nbytes, dtype=torch.uint8, pin_memory=True).numpy()  # the array holds the tensor
+            if len(self._buffers) < self.MAX_BUFFERS:
+                self._buffers.append(base)
+        return base[:nbytes].view(dtype).reshape(shape)
+
+
 class TensorRTRunner:
     """A deserialized engine and one execution context.
 
@@ -119,6 +149,7 @@ class TensorRTRunner:
             if self.context is None:
                 raise RuntimeError(f"TensorRT could not create an execution context for {path} (out of device memory?)")
             self._stream = torch.cuda.Stream(self.device) if own_stream else None
+            self._pinned = PinnedPool()
         self.tensors: list[TensorInfo] = []
         for i in range(self.engine.num_io_tensors):
             name = self.engine.get_tensor_name(i)
@@ -205,13 +236,9 @@ class TensorRTRunner:
 
     def input_buffers(self, specs: Mapping[str, tuple[tuple[int, ...], np.dtype]]) -> dict[str, np.ndarray]:
         """Pinned host buffers (``{name: (shape, dtype)}``) to stack the next batch in: :meth:`run`
-        copies them to the device with no staging copy. From torch's caching host allocator, so a
-        buffer is reused only once the copies that read it are done."""
-        out = {}
-        for name, (shape, dtype) in specs.items():
-            t = torch.empty(shape, dtype=torch.from_numpy(np.empty(0, dtype)).dtype, pin_memory=True)
-            out[name] = t.numpy()  # the array holds the tensor: the memory lives while it does
-        return out
+        copies them to the device with no staging copy. Reused once the batch's requests are done
+        with them (:class:`PinnedPool`); :meth:`run` waits for its copies before it returns."""
+        return {name: self._pinned.take(shape, np.dtype(dtype)) for name, (shape, dtype) in specs.items()}
 
     def infer_numpy(self, inputs: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, np.ndarray]:
         """Like :meth:`infer`, with outputs copied to host numpy arrays."""
@@ -227,19 +254,20 @@ class TensorRTRunner:
         with self._lock, torch.cuda.device(self.device):
             pinned = {}
             for name, arr in feeds.items():
-                t = torch.from_numpy(arr) if isinstance(arr, np.ndarray) and arr.flags.writeable else torch.from_numpy(np.array(arr))
-                if not t.is_pinned():
-                    t = t.pin_memory()
-                pinned[name] = t
+                if not (arr.flags.writeable and torch.from_numpy(arr).is_pinned()):
+                    staged = self._pinned.take(arr.shape, arr.dtype)
+                    staged[...] = arr
+                    arr = staged
+                pinned[name] = torch.from_numpy(arr)
             outputs = self._enqueue(pinned, self._stream)
             host = {}
             with torch.cuda.stream(self._stream):
                 for name, out in outputs.items():
-                    h = torch.empty(out.shape, dtype=out.dtype, pin_memory=True)
-                    h.copy_(out, non_blocking=True)
+                    h = self._pinned.take(tuple(out.shape), torch.empty(0, dtype=out.dtype).numpy().dtype)
+                    torch.from_numpy(h).copy_(out, non_blocking=True)
                     host[name] = h
-            self._stream.synchronize()
-        return {k: v.numpy() for k, v in host.items()}
+            self._stream.synchronize()  # the copies are done: the pinned inputs may be reused
+        return host
 
     def close(self) -> None:
         """Drops the context and engine (frees their device memory)."""

@@ -169,3 +169,21 @@ def test_each_instance_runs_batches_in_its_own_thread_at_once():
         assert a0 < b1 and b0 < a1  # the instances' first batches ran at the same time
     finally:
         b.close()
+
+
+def test_several_instances_never_run_a_request_twice():
+    """With a batching window, only one instance gathers a batch at a time: two gathering at once
+    both took the same head (a thread caller's future then failed in the second)."""
+    instances = [Instance(delay=0.002) for _ in range(3)]
+    b = DynamicBatcher(instances, max_batch_size=8, window_s=0.005, max_queue=1000)
+    try:
+        futs = []
+        for i in range(300):  # arriving one by one, so a gathering instance waits for company
+            futs.append(b.submit({"x": np.full((1, 2), i, np.float32)}))
+            time.sleep(0.0001)
+        assert [f.result(10)["y"].tolist() for f in futs] == [[2.0 * i] for i in range(300)]
+        ran = sorted(int(v) for i in instances for batch in i.batches for v in batch[:, 0])
+        assert ran == list(range(300))  # every request ran exactly once
+        assert all(t.is_alive() for t in b._threads)
+    finally:
+        b.close()
