@@ -169,7 +169,7 @@ def main() -> None:
     p.add_argument("--rows", type=int, default=1, help="samples per request")
     p.add_argument("--max-batch", type=int, default=32)
     p.add_argument("--window-ms", type=float, default=2.0)
-    p.add_argument("--also-instances", type=int, help="also serve the last of --protocols with this many engine instances")
+    p.add_argument("--also-instances", help="also serve the last of --protocols with these numbers of engine instances (e.g. 1,2)")
     p.add_argument("--batch1-protocols", help="protocols batch-1 serving is measured with (default: the first of --protocols)")
     p.add_argument("--instances", type=int, default=2, help="--engine-instances of the runtime (TensorRT execution contexts; others run one)")
     p.add_argument("--data", type=Path, help="an .npz with the model's input under 'x' (default: the package's examples data, else random)")
@@ -244,10 +244,9 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
         measure("batch1", current, ["--max-batch-size", "1", "--batch-window-ms", "0", "--engine-instances", str(a.instances)],
                 batch1, grpc=any(p.startswith("grpc") for p in batch1), reqs=single)
         measure("shadow", current, [*tuning, "--shadow-package", str(a.package)], protocols[:1], grpc=on_grpc)
-        if a.also_instances:  # the same load on another number of engine instances (TensorRT contexts)
+        for n in filter(None, (a.also_instances or "").split(",")):  # the same load on other numbers of engine instances
             proto = a.protocols.split(",")[-1]
-            measure(f"instances-{a.also_instances}", current, [*tuning[:4], "--engine-instances", str(a.also_instances)], [proto],
-                    grpc=proto.startswith("grpc"))
+            measure(f"instances-{n}", current, [*tuning[:4], "--engine-instances", n], [proto], grpc=proto.startswith("grpc"))
     finally:
         requests.close()
         single.close()

@@ -27,9 +27,9 @@ case "${1:-}" in
     [ -f "$pkg/metadata.json" ] || { echo "no shapes-resnet fp16 package under $HOME_DIR"; exit 1; }
     echo "package: $pkg"
     # Data in the request (binary HTTP, gRPC) and by reference (system shared memory, HTTP and
-    # gRPC); batch 1 on binary and shared memory; the last protocol again on one engine instance.
-    LOADGEN_PROCS=${LOADGEN_PROCS:-4} PYTHONPATH=toolkit python3 bench/serve/run.py --package "$pkg" --rows 8 --concurrency 32 \
-      --max-batch 64 --window-ms 2 --instances 2 --also-instances 1 --protocols binary,grpc,shm,grpc-shm --batch1-protocols binary,shm \
+    # gRPC); batch 1 on binary and shared memory; shared memory again on one and two engine instances.
+    LOADGEN_PROCS=${LOADGEN_PROCS:-4} PYTHONPATH=toolkit python3 bench/serve/run.py --package "$pkg" --rows 8 --concurrency 64 \
+      --max-batch 64 --window-ms 2 --instances 4 --also-instances 1,2 --protocols binary,grpc,grpc-shm,shm --batch1-protocols binary,shm \
       --baseline-ref none --trtexec --loadgen "$loadgen" --seconds 8 --out "$out/serve-tensorrt-h200.json"
     ;;
   *) echo "usage: $0 deps WHEELS_DIR | run LOADGEN OUT" >&2; exit 2 ;;

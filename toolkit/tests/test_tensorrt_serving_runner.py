@@ -98,6 +98,6 @@ def test_pinned_pool_reuses_a_buffer_only_once_nothing_views_it():
     b = pool.take((2, 8), np.dtype(np.float32))
     assert not np.shares_memory(b, held)  # in use: another buffer
     del held, b
-    c = pool.take((2, 8), np.dtype(np.float32))
-    d = pool.take((4, 8), np.dtype(np.float32))
+    c = pool.take((4, 8), np.dtype(np.float32))
+    d = pool.take((2, 8), np.dtype(np.float32))
     assert len(pool._buffers) == 2 and not np.shares_memory(c, d)  # both free buffers were reused
