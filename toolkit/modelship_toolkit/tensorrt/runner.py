@@ -18,8 +18,9 @@ Two ways to call it:
 """
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -75,6 +76,11 @@ def check_feed(expected: list[str], provided: Mapping[str, Any]) -> None:
         raise KeyError(f"engine inputs are {expected}: " + "; ".join(parts))
 
 
+def _pinned_bytes(nbytes: int) -> np.ndarray:
+    """``nbytes`` of pinned host memory as a uint8 array (the array holds the torch tensor)."""
+    return torch.empty(nbytes, dtype=torch.uint8, pin_memory=True).numpy()
+
+
 class PinnedPool:
     """Pinned host buffers of one runner, allocated once and reused: pinning memory
     (``cudaHostAlloc``) costs milliseconds for a batch of images, so it is not done per batch.
@@ -82,27 +88,37 @@ class PinnedPool:
     A buffer is free again once no array outside the pool views it (a batch's inputs stay alive in
     the requests that were stacked into them, e.g. for the shadow copy): numpy views hold a
     reference to the array they view, so its reference count says so.
+
+    Args:
+        allocate: makes a buffer of n bytes (default: pinned memory; tests pass plain numpy).
     """
 
-    #: References to a free buffer: the pool's list and ``sys.getrefcount``'s argument.
-    _FREE_REFS = 2
-    #: Buffers kept at most; beyond, a batch gets a buffer of its own (torch's caching allocator).
+    #: Buffers kept at most; beyond, a batch gets a buffer of its own.
     MAX_BUFFERS = 8
 
-    def __init__(self) -> None:
+    def __init__(self, allocate: Callable[[int], np.ndarray] = _pinned_bytes) -> None:
+        self._allocate = allocate
         self._buffers: list[np.ndarray] = []
 
     def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """A pinned array of this shape and dtype, free of any other user."""
-        import sys
-
+        """An array of this shape and dtype in a buffer no one else uses."""
         nbytes = max(1, int(np.prod(shape)) * np.dtype(dtype).itemsize)
-        base = next((b for b in self._buffers if b.nbytes >= nbytes and sys.getrefcount(b) <= self._FREE_REFS), None)
+        base = None
+        for i in range(len(self._buffers)):
+            # References to a free buffer: the pool's list and getrefcount's argument.
+            if self._buffers[i].nbytes >= nbytes and sys.getrefcount(self._buffers[i]) <= 2:
+                base = self._buffers[i]
+                break
         if base is None:
-            base = torch.empty(nbytes, dtype=torch.uint8, pin_memory=True).numpy()  # the array holds the tensor
+            base = self._allocate(nbytes)
             if len(self._buffers) < self.MAX_BUFFERS:
                 self._buffers.append(base)
         return base[:nbytes].view(dtype).reshape(shape)
+
+    @property
+    def size(self) -> int:
+        """Buffers the pool keeps."""
+        return len(self._buffers)
 
 
 class TensorRTRunner:
