@@ -162,7 +162,7 @@ def load(loadgen: Path, port: int, request: Path, *, seconds: float, concurrency
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--package", required=True, type=Path, help="a release package folder (e.g. .modelship/serving/digits/v1.1.0/cpu-fp32 after make demo)")
+    p.add_argument("--package", required=True, type=Path, help="a release package folder (e.g. .modelship/artifacts/packages/digits/v1.1.0/cpu-fp32 after make demo)")
     p.add_argument("--baseline-ref", default="1bc9277", help="git ref of the runtime to compare with (default: the stdlib-server runtime)")
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--concurrency", type=int, default=32)
