@@ -92,3 +92,33 @@ def test_the_pinned_pool_hands_out_pinned_memory():
     from modelship_toolkit.tensorrt.runner import PinnedPool
 
     assert torch.from_numpy(PinnedPool().take((4, 8), np.dtype(np.float32))).is_pinned()
+
+
+def test_run_parts_copies_shared_memory_straight_to_the_gpu_and_names_the_request_with_nan(engine, tmp_path):
+    """Requests stacked on the GPU: one in a shared memory region registered with CUDA (no CPU
+    copy), one inline, one with NaN in shared memory — that one alone is refused."""
+    import uuid
+
+    from modelship_toolkit.serve.shm import SharedMemoryRegistry
+    from modelship_toolkit.tensorrt.runner import TensorRTRunner
+
+    runner = TensorRTRunner(engine, own_stream=True)
+    name = runner.input_names[0]
+    good, inline, bad = _x(5, 7), _x(3, 8), _x(2, 9)
+    bad[1, 0, 3, 3] = np.nan
+    key = f"modelship-test-{uuid.uuid4().hex[:8]}"
+    Path("/dev/shm", key).write_bytes(good.tobytes() + bad.tobytes())
+    try:
+        registry = SharedMemoryRegistry(True)
+        registry.register("r", {"key": key, "byte_size": good.nbytes + bad.nbytes})
+        shm_good = registry.tensor({"shared_memory_region": "r", "shared_memory_byte_size": good.nbytes}, list(good.shape), good.dtype, "inputs[0]")
+        shm_bad = registry.tensor({"shared_memory_region": "r", "shared_memory_byte_size": bad.nbytes, "shared_memory_offset": good.nbytes},
+                                  list(bad.shape), bad.dtype, "inputs[0]")
+        outputs, problems = runner.run_parts([{name: shm_good}, {name: inline}, {name: shm_bad}])
+        assert shm_good.region.view("cuda-registered", lambda r: None) is not None, "the region was not registered with CUDA"
+        expected = TensorRTRunner(engine).infer_numpy({name: np.concatenate([good, inline])})
+        out = runner.output_names[0]
+        np.testing.assert_allclose(outputs[out][:8], expected[out], atol=1e-5)
+        assert list(problems) == [2] and "inputs[0]: contains NaN or infinity" in str(problems[2])
+    finally:
+        Path("/dev/shm", key).unlink()

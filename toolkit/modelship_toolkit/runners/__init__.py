@@ -19,6 +19,11 @@ import numpy as np
 Arrays = dict[str, np.ndarray]
 
 
+class InputDataError(ValueError):
+    """A request's input data is unusable (NaN or infinity, bytes that cannot be read): that
+    request's fault, answered 400, not the engine's."""
+
+
 class Runner(Protocol):
     """Runs one batch of a model."""
 

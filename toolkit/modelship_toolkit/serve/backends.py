@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,17 @@ class ServedModel:
             return None
         got = offer({self._feeds[k]: v for k, v in specs.items()})
         return {k: got[self._feeds[k]] for k in specs}
+
+    @property
+    def stacks_on_device(self) -> bool:
+        """The engine stacks a batch's requests itself, on the GPU (:meth:`run_parts`)."""
+        return bool(getattr(self.runner, "stacks_on_device", False))
+
+    def run_parts(self, requests: list[Mapping[str, Any]]) -> tuple[Arrays, dict[int, Exception]]:
+        """Runs requests as one batch stacked by the engine: every output by manifest name, and the
+        requests that cannot be answered (index → error)."""
+        produced, problems = self.runner.run_parts([{self._feeds[k]: v for k, v in r.items()} for r in requests])  # type: ignore[attr-defined]
+        return dict(zip(self._outputs, in_order(self._outputs, produced), strict=True)), problems
 
     def instances(self) -> list[ServedModel]:
         """One served model per engine instance (this one first)."""

@@ -47,7 +47,9 @@ class LazyInput(Protocol):
 
 class BatchWorker(Protocol):
     """One engine instance: what a worker thread runs its batches on. It may also offer buffers to
-    stack a batch in, ``input_buffers({name: (shape, dtype)}) -> {name: array} | None``."""
+    stack a batch in, ``input_buffers({name: (shape, dtype)}) -> {name: array} | None``, or stack
+    the requests itself (``stacks_on_device`` true): ``run_parts([inputs per request]) -> (outputs,
+    {request index: error})``."""
 
     def run(self, feeds: Arrays) -> Arrays:
         """Runs a stacked batch; outputs have the batch on axis 0."""
@@ -265,11 +267,15 @@ class DynamicBatcher:
         t0 = time.perf_counter()
         rows = sum(it.rows for it in items)
         try:
-            items, stacked = self._assemble(worker, items)
-            if not items:
-                return
-            rows = sum(it.rows for it in items)
-            outputs = worker.run(stacked)
+            if getattr(worker, "stacks_on_device", False):
+                outputs, problems = worker.run_parts([it.inputs for it in items])  # type: ignore[attr-defined]
+            else:
+                problems = {}
+                items, stacked = self._assemble(worker, items)
+                if not items:
+                    return
+                rows = sum(it.rows for it in items)
+                outputs = worker.run(stacked)
             for name, arr in outputs.items():
                 if len(items) > 1 and (arr.ndim == 0 or arr.shape[0] != rows):
                     raise RuntimeError(f"output '{name}' has shape {list(arr.shape)}, expected {rows} rows on axis 0")
@@ -286,6 +292,10 @@ class DynamicBatcher:
         for it in items:
             results.append({k: v[off:off + it.rows] for k, v in outputs.items()} if len(items) > 1 else outputs)
             off += it.rows
+        if problems:  # requests whose data the engine found unusable: their own errors
+            self._resolve([items[i] for i in problems], list(problems.values()), failed=True)
+            kept = [i for i in range(len(items)) if i not in problems]
+            items, results = [items[i] for i in kept], [results[i] for i in kept]
         self._resolve(items, results, failed=False)
 
     def _assemble(self, worker: BatchWorker, items: list[_Item]) -> tuple[list[_Item], Arrays]:

@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from ..runners import InputDataError
 from .batcher import BatcherClosed, QueueFull
 from .compare import count_correct
 from .config import ServeConfig
@@ -229,7 +230,7 @@ class DataPlane:
         if isinstance(error, (TimeoutError, RequestTimeout)):
             p.future.cancel()
             err = ServeError(504, f"timeout: no answer within {p.timeout_s * 1000:.0f} ms (variant {p.variant.role} {p.variant.version})", variant=p.variant)
-        elif isinstance(error, RequestError):  # data read when its batch was assembled (shared memory)
+        elif isinstance(error, (RequestError, InputDataError)):  # data read when its batch was assembled (shared memory)
             err = ServeError(400, str(error), variant=p.variant)
         else:
             err = ServeError(500, f"inference failed: {type(error).__name__}: {error}", variant=p.variant)

@@ -16,18 +16,21 @@ request that finds it short; a mapping would crash the server with SIGBUS instea
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
 import stat
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .protocol import RequestError
+
+log = logging.getLogger("modelship.serve")
 
 #: Most regions registered at once (each holds one open file descriptor).
 MAX_REGIONS = 256
@@ -61,20 +64,34 @@ class _File:
             pass
 
 
-@dataclass(frozen=True)
 class Region:
-    """A registered region: ``byte_size`` bytes at ``offset`` in ``/dev/shm/<key>``."""
+    """A registered region: ``byte_size`` bytes at ``offset`` in ``/dev/shm/<key>``.
 
-    name: str
-    key: str
-    offset: int
-    byte_size: int
-    file: _File
+    An engine may keep a view of its own of the region (:meth:`view`, e.g. the region mapped and
+    registered with CUDA so a GPU copies from it directly); it goes when the region does.
+    """
+
+    def __init__(self, name: str, key: str, offset: int, byte_size: int, file: _File) -> None:
+        self.name, self.key, self.offset, self.byte_size, self.file = name, key, offset, byte_size, file
+        self._views: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
     @property
     def fd(self) -> int:
         """The object's open descriptor."""
         return self.file.fd
+
+    def view(self, kind: str, make: Callable[[Region], Any]) -> Any:
+        """The view ``kind`` of this region, made once by ``make(region)``; None (and a warning,
+        once) when it cannot be made — the caller then reads the bytes instead."""
+        with self._lock:
+            if kind not in self._views:
+                try:
+                    self._views[kind] = make(self)
+                except Exception as e:  # noqa: BLE001 - any failure means: read it instead
+                    log.warning("shared memory region '%s': no %s view (%s: %s); reading it instead", self.name, kind, type(e).__name__, e)
+                    self._views[kind] = None
+            return self._views[kind]
 
     def status(self) -> dict[str, Any]:
         """The protocol's status entry."""

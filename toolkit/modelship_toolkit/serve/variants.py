@@ -274,6 +274,11 @@ class VariantSet:
         if self.shadow_share < 100 and random.random() * 100 >= self.shadow_share:
             return
         m, model = self.metrics, self.model_name
+        try:  # bytes in shared memory are read now: the client may reuse them once answered
+            inputs = {k: v if isinstance(v, np.ndarray) else v.read() for k, v in inputs.items()}
+        except ValueError:
+            m.shadow_dropped.labels(model, "unreadable").inc()
+            return
         for t in shadow.spec.inputs:
             a = inputs.get(t.name)
             if a is None or t.shape_error(a.shape) or a.dtype != t.numpy_dtype:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..runners import InputDataError
 from .dtypes import torch_dtype_for
 
 
@@ -189,6 +190,11 @@ class TensorRTRunner:
         """Output tensor names, in engine order."""
         return [t.name for t in self.tensors if not t.is_input]
 
+    @property
+    def stacks_on_device(self) -> bool:
+        """Serving stacks a batch's requests with :meth:`run_parts` (own stream only)."""
+        return self._stream is not None
+
     def clone(self) -> TensorRTRunner:
         """Another execution context of the same engine (weights shared), with its own stream."""
         return TensorRTRunner(self._path, device=self.device, own_stream=self._stream is not None, _shared=self)
@@ -255,6 +261,71 @@ class TensorRTRunner:
         copies them to the device with no staging copy. Reused once the batch's requests are done
         with them (:class:`PinnedPool`); :meth:`run` waits for its copies before it returns."""
         return {name: self._pinned.take(shape, np.dtype(dtype)) for name, (shape, dtype) in specs.items()}
+
+    def run_parts(self, requests: Sequence[Mapping[str, Any]]) -> tuple[dict[str, np.ndarray], dict[int, Exception]]:
+        """Runs several requests as one batch, stacked on the GPU (serving, ``own_stream``).
+
+        Each request gives an array per input, or a shared memory input (``serve.shm.ShmTensor``):
+        one whose region this runner could map and register with CUDA is copied by DMA straight
+        into its rows of the batch's device buffer, anything else through the runner's pinned
+        buffers. Float inputs are checked for NaN and infinity on the GPU.
+
+        Returns:
+            The outputs for every row, and the requests that cannot be answered (index → error):
+            their rows ran but their outputs are to be dropped.
+        """
+        from .hostmem import RegisteredRegion  # noqa: PLC0415 - CUDA-only helper
+
+        assert self._stream is not None, "run_parts needs own_stream=True"
+        problems: dict[int, Exception] = {}
+        counts = [int(next(iter(r.values())).shape[0]) for r in requests]
+        rows = sum(counts)
+        with self._lock, torch.cuda.device(self.device):
+            stream, feeds, bad = self._stream, {}, None
+            with torch.cuda.stream(stream):
+                for name in self.input_names:
+                    first = requests[0][name]
+                    dev = torch.empty((rows, *first.shape[1:]), dtype=torch.from_numpy(np.empty(0, first.dtype)).dtype, device=self.device)
+                    off = 0
+                    for i, r in enumerate(requests):
+                        part, n = r[name], counts[i]
+                        src = None
+                        if not isinstance(part, np.ndarray):
+                            mapped = part.region.view("cuda-registered", RegisteredRegion.of)
+                            src = mapped.tensor(part.offset, part.shape, part.dtype) if mapped is not None else None
+                        if src is None:
+                            staged = self._pinned.take(tuple(part.shape), np.dtype(part.dtype))
+                            try:
+                                if isinstance(part, np.ndarray):
+                                    staged[...] = part
+                                else:
+                                    part.read_into(staged)
+                            except ValueError as e:
+                                problems[i] = e
+                                staged[...] = 0
+                            src = torch.from_numpy(staged)
+                        dev[off:off + n].copy_(src, non_blocking=True)
+                        off += n
+                    if dev.is_floating_point():
+                        row_bad = ~torch.isfinite(dev.reshape(rows, -1)).all(dim=1)
+                        bad = row_bad if bad is None else bad | row_bad
+                    feeds[name] = dev
+                outputs = self._enqueue(feeds, stream)
+                host = {}
+                for name, out in outputs.items():
+                    h = self._pinned.take(tuple(out.shape), torch.empty(0, dtype=out.dtype).numpy().dtype)
+                    torch.from_numpy(h).copy_(out, non_blocking=True)
+                    host[name] = h
+                bad_host = bad.to("cpu", non_blocking=False) if bad is not None else None
+            stream.synchronize()
+        if bad_host is not None and bool(bad_host.any()):
+            off = 0
+            for i, n in enumerate(counts):
+                if i not in problems and bool(bad_host[off:off + n].any()):
+                    where = next((p.where for p in requests[i].values() if hasattr(p, "where")), "inputs")
+                    problems[i] = InputDataError(f"{where}: contains NaN or infinity")
+                off += n
+        return host, problems
 
     def infer_numpy(self, inputs: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, np.ndarray]:
         """Like :meth:`infer`, with outputs copied to host numpy arrays."""

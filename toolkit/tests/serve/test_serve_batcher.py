@@ -187,3 +187,36 @@ def test_several_instances_never_run_a_request_twice():
         assert all(t.is_alive() for t in b._threads)
     finally:
         b.close()
+
+
+class DeviceStacker:
+    """An engine that stacks requests itself (as TensorRT does on the GPU) and finds one unusable."""
+
+    stacks_on_device = True
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def run_parts(self, requests):
+        self.calls.append(len(requests))
+        parts = [r["x"] if isinstance(r["x"], np.ndarray) else r["x"].value for r in requests]
+        problems = {i: ValueError("inputs[0]: contains NaN or infinity") for i, p in enumerate(parts) if not np.isfinite(p).all()}
+        x = np.nan_to_num(np.concatenate(parts))
+        return {"y": x.reshape(x.shape[0], -1).sum(axis=1)}, problems
+
+
+def test_an_engine_that_stacks_on_the_device_gets_every_request_and_fails_only_the_bad_one():
+    engine = DeviceStacker()
+    b = DynamicBatcher([engine], max_batch_size=16, window_s=0.05)
+    try:
+        first = b.submit({"x": np.zeros((1, 3), np.float32)})
+        time.sleep(0.01)
+        bad = np.full((1, 3), np.nan, np.float32)
+        futs = [b.submit({"x": Lazy(np.ones((2, 3), np.float32))}), b.submit({"x": Lazy(bad)}), b.submit({"x": np.full((1, 3), 2, np.float32)})]
+        assert futs[0].result(2)["y"].tolist() == [3.0, 3.0] and futs[2].result(2)["y"].tolist() == [6.0]
+        with pytest.raises(ValueError, match="NaN"):
+            futs[1].result(2)
+        first.result(2)
+        assert engine.calls[-1] == 3  # the three queued requests in one batch, stacked by the engine
+    finally:
+        b.close()
