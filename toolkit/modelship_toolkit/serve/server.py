@@ -98,12 +98,14 @@ class ModelServer:
                 await self.grpc.stop()
 
     def stop(self) -> None:
-        """Stops the front ends (answers in flight get 5 s) and unloads every variant."""
+        """Stops the front ends (answers in flight get 5 s), unloads every variant and lets go of
+        the shared memory regions."""
         self.http.request_stop()
         if self._thread is not None:
             self._thread.join(15)
         self.http.close()
         self.app.fleet.close()
+        self.app.plane.shm.close()
 
 
 def create_server(config: ServeConfig, *, host: str = "127.0.0.1", port: int = 8100, admin_token: str | None = None,

@@ -273,7 +273,7 @@ class SharedMemoryRegistry:
         return ShmOutput(*self._place(params, where))
 
     def close(self) -> None:
-        """Unregisters everything (at shutdown)."""
+        """Unregisters everything (at shutdown; descriptors close as requests in flight end)."""
         with self._lock:
             self._regions = {}
 
