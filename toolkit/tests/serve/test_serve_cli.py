@@ -79,3 +79,16 @@ def test_serve_cli_says_which_grpc_port_it_cannot_bind(packages):
     finally:
         taken.close()
     assert out.returncode == 2 and f"cannot listen for gRPC on 127.0.0.1:{port}" in out.stderr, out.stderr[-500:]
+
+
+def test_serve_cli_names_a_bad_engine_instances_or_shared_memory_flag():
+    from modelship_toolkit.serve.__main__ import parse_args
+
+    assert parse_args(["--engine-instances", "4", "--shared-memory", "system"]).engine_instances == 4
+    env = {**os.environ, "PYTHONPATH": str(TOOLKIT)}
+    for flag, value, says in (("--engine-instances", "0", "expected a whole number from 1 to 16, got '0'"),
+                              ("--engine-instances", "two", "got 'two'"),
+                              ("--shared-memory", "cuda", "invalid choice: 'cuda'")):
+        out = subprocess.run([sys.executable, "-m", "modelship_toolkit.serve", "--port", "0", flag, value],
+                             capture_output=True, text=True, env=env, timeout=60)
+        assert out.returncode == 2 and f"argument {flag}" in out.stderr and says in out.stderr, out.stderr

@@ -153,3 +153,16 @@ def test_cuda_shared_memory_says_it_is_not_served(clients):
     _, c, _, _ = clients
     status, _, reply = c.request("GET", "/v2/cudasharedmemory/status")
     assert status == 501 and "use system shared memory" in reply["error"]
+
+
+def test_stopping_the_server_lets_go_of_every_region(region):
+    from modelship_toolkit.serve.config import ServeConfig
+    from modelship_toolkit.serve.server import create_server
+
+    key = region[0]
+    srv = create_server(ServeConfig(shared_memory=True), port=0)
+    srv.start_background()
+    srv.app.plane.shared_memory("register", "r-data", {"key": key, "byte_size": IN_BYTES})
+    assert [r["name"] for r in srv.app.plane.shared_memory("status", None)] == ["r-data"]
+    srv.stop()
+    assert srv.app.plane.shared_memory("status", None) == []
