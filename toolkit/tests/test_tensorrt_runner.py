@@ -114,3 +114,13 @@ def test_runner_matches_pytorch_on_a_dynamic_engine(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="outside the engine's optimization profile"):
         runner.infer({"input": torch.randn(9, 3, 16, 16)})
     runner.close()
+
+
+def test_numpy_and_torch_dtypes_map_both_ways():
+    import numpy as np
+    import torch
+
+    from modelship_toolkit.tensorrt.dtypes import numpy_dtype_of, torch_dtype_of
+
+    for np_dtype, t_dtype in ((np.float32, torch.float32), (np.float16, torch.float16), (np.int64, torch.int64), (np.uint8, torch.uint8)):
+        assert torch_dtype_of(np.dtype(np_dtype)) == t_dtype and numpy_dtype_of(t_dtype) == np.dtype(np_dtype)

@@ -48,15 +48,6 @@ class ServedModel:
         produced = self.runner.run({self._feeds[k]: v for k, v in inputs.items()})
         return dict(zip(self._outputs, in_order(self._outputs, produced), strict=True))
 
-    def input_buffers(self, specs: Mapping[str, tuple[tuple[int, ...], np.dtype]]) -> Arrays | None:
-        """Buffers to stack the next batch in, by manifest name, when the runner offers them
-        (pinned host memory on a GPU), else None."""
-        offer = getattr(self.runner, "input_buffers", None)
-        if offer is None:
-            return None
-        got = offer({self._feeds[k]: v for k, v in specs.items()})
-        return {k: got[self._feeds[k]] for k in specs}
-
     @property
     def stacks_on_device(self) -> bool:
         """The engine stacks a batch's requests itself, on the GPU (:meth:`run_parts`)."""

@@ -13,9 +13,8 @@ other shapes stay queued, in order, for the next batch. The queue is bounded (:c
 callers wait on a :class:`concurrent.futures.Future` with a timeout, and a request whose caller
 gave up is dropped before it is run.
 
-A batch is assembled in its worker thread, into buffers the instance offers when it has them
-(:meth:`BatchWorker.input_buffers`: pinned host memory a GPU copies from without staging), else
-into new arrays. An input may be a :class:`LazyInput` (bytes in a shared memory region) that is
+A batch is assembled in its worker thread (or, for an engine that stacks it on the GPU, by the
+engine there). An input may be a :class:`LazyInput` (bytes in a shared memory region) that is
 read straight into its rows there; one that cannot be read fails its own request, not the batch.
 """
 from __future__ import annotations
@@ -46,9 +45,8 @@ class LazyInput(Protocol):
 
 
 class BatchWorker(Protocol):
-    """One engine instance: what a worker thread runs its batches on. It may also offer buffers to
-    stack a batch in, ``input_buffers({name: (shape, dtype)}) -> {name: array} | None``, or stack
-    the requests itself (``stacks_on_device`` true): ``run_parts([inputs per request]) -> (outputs,
+    """One engine instance: what a worker thread runs its batches on. It may instead stack the
+    requests itself (``stacks_on_device`` true): ``run_parts([inputs per request]) -> (outputs,
     {request index: error})``."""
 
     def run(self, feeds: Arrays) -> Arrays:
@@ -271,7 +269,7 @@ class DynamicBatcher:
                 outputs, problems = worker.run_parts([it.inputs for it in items])  # type: ignore[attr-defined]
             else:
                 problems = {}
-                items, stacked = self._assemble(worker, items)
+                items, stacked = self._assemble(items)
                 if not items:
                     return
                 rows = sum(it.rows for it in items)
@@ -298,8 +296,8 @@ class DynamicBatcher:
             items, results = [items[i] for i in kept], [results[i] for i in kept]
         self._resolve(items, results, failed=False)
 
-    def _assemble(self, worker: BatchWorker, items: list[_Item]) -> tuple[list[_Item], Arrays]:
-        """The batch's inputs, stacked in the instance's buffers (or new arrays). A lazy input is
+    def _assemble(self, items: list[_Item]) -> tuple[list[_Item], Arrays]:
+        """The batch's inputs, stacked in new arrays. A lazy input is
         read into its rows here; a request whose input cannot be read is answered with its error
         and left out. Each request's inputs become views of its rows (what the shadow copy and
         the answer see)."""
@@ -307,10 +305,7 @@ class DynamicBatcher:
         if len(items) == 1 and all(type(a) is np.ndarray for a in first.values()):
             return items, first
         rows = sum(it.rows for it in items)
-        specs = {name: ((rows, *a.shape[1:]), np.dtype(a.dtype)) for name, a in first.items()}
-        offer = getattr(worker, "input_buffers", None)
-        offered = offer(specs) if offer is not None else None
-        buffers = offered if offered is not None else {n: np.empty(shape, dtype) for n, (shape, dtype) in specs.items()}
+        buffers = {name: np.empty((rows, *a.shape[1:]), a.dtype) for name, a in first.items()}
         kept, off = [], 0
         for it in items:
             try:

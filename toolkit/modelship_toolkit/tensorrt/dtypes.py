@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 #: ``tensorrt.DataType`` member name → torch dtype attribute name. FP8 needs torch ≥ 2.1;
@@ -46,3 +47,13 @@ def torch_dtype_for(trt_dtype: Any) -> torch.dtype:
     if not isinstance(dtype, torch.dtype):
         raise TypeError(f"TensorRT data type {name} needs torch.{attr}, which torch {torch.__version__} does not have")
     return dtype
+
+
+def torch_dtype_of(dtype: Any) -> torch.dtype:
+    """The torch dtype of a numpy dtype."""
+    return torch.from_numpy(np.empty(0, dtype)).dtype
+
+
+def numpy_dtype_of(dtype: torch.dtype) -> np.dtype:
+    """The numpy dtype of a torch dtype."""
+    return torch.empty(0, dtype=dtype).numpy().dtype

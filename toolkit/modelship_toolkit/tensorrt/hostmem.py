@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .dtypes import torch_dtype_of
+
 
 class RegisteredRegion:
     """One region mapped and registered with CUDA.
@@ -43,7 +45,7 @@ class RegisteredRegion:
     def tensor(self, offset: int, shape: tuple[int, ...], dtype: np.dtype) -> torch.Tensor | None:
         """The bytes at ``offset`` in the region as a (registered, host) tensor of this shape and
         dtype, or None when the offset does not suit the dtype's alignment."""
-        t_dtype = torch.from_numpy(np.empty(0, dtype)).dtype
+        t_dtype = torch_dtype_of(dtype)
         nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
         begin = self._skip + offset
         if begin % np.dtype(dtype).itemsize:

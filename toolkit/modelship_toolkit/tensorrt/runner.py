@@ -9,12 +9,13 @@ Two ways to call it:
 
 - :meth:`TensorRTRunner.infer` enqueues on torch's current stream, so it orders with the caller's
   own torch work (parity, bench), and returns CUDA tensors.
-- :meth:`TensorRTRunner.run` (serving, ``own_stream=True``) is the host-to-host path: inputs come
-  from pinned host memory (:meth:`input_buffers` hands the batcher pinned buffers to stack a batch
-  in, so nothing is staged twice), and the copy in, the engine and the copy out are enqueued
-  asynchronously on the runner's own CUDA stream with one synchronization at the end. Several
-  runners of one engine (:meth:`clone`: another execution context and stream, the weights shared)
-  run batches at once from their own threads, one batch's copies overlapping another's compute.
+- :meth:`TensorRTRunner.run` and :meth:`TensorRTRunner.run_parts` (serving, ``own_stream=True``)
+  are host-to-host: inputs go to the device from pinned host memory (a pool the runner keeps) or
+  straight from a shared memory region registered with CUDA, and the copy in, the engine and the
+  copy out are enqueued asynchronously on the runner's own CUDA stream with one synchronization at
+  the end. Several runners of one engine (:meth:`clone`: another execution context and stream, the
+  weights shared) run batches at once from their own threads, one batch's copies overlapping
+  another's compute.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ import numpy as np
 import torch
 
 from ..runners import InputDataError
-from .dtypes import torch_dtype_for
+from .dtypes import numpy_dtype_of, torch_dtype_for, torch_dtype_of
 
 
 class TensorRTUnavailableError(RuntimeError):
@@ -256,12 +257,6 @@ class TensorRTRunner:
                 raise RuntimeError("TensorRT execute_async_v3 failed; see the TensorRT log above")
         return outputs
 
-    def input_buffers(self, specs: Mapping[str, tuple[tuple[int, ...], np.dtype]]) -> dict[str, np.ndarray]:
-        """Pinned host buffers (``{name: (shape, dtype)}``) to stack the next batch in: :meth:`run`
-        copies them to the device with no staging copy. Reused once the batch's requests are done
-        with them (:class:`PinnedPool`); :meth:`run` waits for its copies before it returns."""
-        return {name: self._pinned.take(shape, np.dtype(dtype)) for name, (shape, dtype) in specs.items()}
-
     def run_parts(self, requests: Sequence[Mapping[str, Any]]) -> tuple[dict[str, np.ndarray], dict[int, Exception]]:
         """Runs several requests as one batch, stacked on the GPU (serving, ``own_stream``).
 
@@ -285,7 +280,7 @@ class TensorRTRunner:
             with torch.cuda.stream(stream):
                 for name in self.input_names:
                     first = requests[0][name]
-                    dev = torch.empty((rows, *first.shape[1:]), dtype=torch.from_numpy(np.empty(0, first.dtype)).dtype, device=self.device)
+                    dev = torch.empty((rows, *first.shape[1:]), dtype=torch_dtype_of(first.dtype), device=self.device)
                     off = 0
                     for i, r in enumerate(requests):
                         part, n = r[name], counts[i]
@@ -310,12 +305,7 @@ class TensorRTRunner:
                         row_bad = ~torch.isfinite(dev.reshape(rows, -1)).all(dim=1)
                         bad = row_bad if bad is None else bad | row_bad
                     feeds[name] = dev
-                outputs = self._enqueue(feeds, stream)
-                host = {}
-                for name, out in outputs.items():
-                    h = self._pinned.take(tuple(out.shape), torch.empty(0, dtype=out.dtype).numpy().dtype)
-                    torch.from_numpy(h).copy_(out, non_blocking=True)
-                    host[name] = h
+                host = self._copy_out(self._enqueue(feeds, stream))
                 bad_host = bad.to("cpu", non_blocking=False) if bad is not None else None
             stream.synchronize()
         if bad_host is not None and bool(bad_host.any()):
@@ -346,14 +336,19 @@ class TensorRTRunner:
                     staged[...] = arr
                     arr = staged
                 pinned[name] = torch.from_numpy(arr)
-            outputs = self._enqueue(pinned, self._stream)
-            host = {}
             with torch.cuda.stream(self._stream):
-                for name, out in outputs.items():
-                    h = self._pinned.take(tuple(out.shape), torch.empty(0, dtype=out.dtype).numpy().dtype)
-                    torch.from_numpy(h).copy_(out, non_blocking=True)
-                    host[name] = h
+                host = self._copy_out(self._enqueue(pinned, self._stream))
             self._stream.synchronize()  # the copies are done: the pinned inputs may be reused
+        return host
+
+    def _copy_out(self, outputs: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
+        """Enqueues each output's copy into a pinned buffer on the current stream (the caller
+        synchronizes before reading them)."""
+        host = {}
+        for name, out in outputs.items():
+            h = self._pinned.take(tuple(out.shape), numpy_dtype_of(out.dtype))
+            torch.from_numpy(h).copy_(out, non_blocking=True)
+            host[name] = h
         return host
 
     def close(self) -> None:
