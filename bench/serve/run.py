@@ -171,6 +171,8 @@ def main() -> None:
     p.add_argument("--window-ms", type=float, default=2.0)
     p.add_argument("--also-instances", help="also serve the last of --protocols with these numbers of engine instances (e.g. 1,2)")
     p.add_argument("--batch1-protocols", help="protocols batch-1 serving is measured with (default: the first of --protocols)")
+    p.add_argument("--workers", type=int, default=1, help="--workers of the runtime (processes sharing its ports)")
+    p.add_argument("--also-workers", help="also serve the first of --protocols with these numbers of workers (e.g. 1,4)")
     p.add_argument("--instances", type=int, default=2, help="--engine-instances of the runtime (TensorRT execution contexts; others run one)")
     p.add_argument("--data", type=Path, help="an .npz with the model's input under 'x' (default: the package's examples data, else random)")
     p.add_argument("--protocols", default="json,binary,grpc", help="what the current runtime is driven with (the first also for batch 1 and the shadow)")
@@ -211,7 +213,8 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
     loadgen = a.loadgen or build_loadgen(work)
     current = ROOT / "toolkit"
     protocols = a.protocols.split(",")
-    tuning = ["--max-batch-size", str(a.max_batch), "--batch-window-ms", str(a.window_ms), "--engine-instances", str(a.instances)]
+    tuning = ["--max-batch-size", str(a.max_batch), "--batch-window-ms", str(a.window_ms), "--engine-instances", str(a.instances),
+              "--workers", str(a.workers)]
     kw = {"seconds": a.seconds, "concurrency": a.concurrency}
     results: dict[str, Any] = {}
 
@@ -241,12 +244,14 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
     try:
         measure("current", current, tuning, protocols, grpc=any(p.startswith("grpc") for p in protocols))
         batch1 = a.batch1_protocols.split(",") if a.batch1_protocols else protocols[:1]
-        measure("batch1", current, ["--max-batch-size", "1", "--batch-window-ms", "0", "--engine-instances", str(a.instances)],
+        measure("batch1", current, ["--max-batch-size", "1", "--batch-window-ms", "0", *tuning[4:]],
                 batch1, grpc=any(p.startswith("grpc") for p in batch1), reqs=single)
         measure("shadow", current, [*tuning, "--shadow-package", str(a.package)], protocols[:1], grpc=on_grpc)
         for n in filter(None, (a.also_instances or "").split(",")):  # the same load on other numbers of engine instances
             proto = a.protocols.split(",")[-1]
-            measure(f"instances-{n}", current, [*tuning[:4], "--engine-instances", n], [proto], grpc=proto.startswith("grpc"))
+            measure(f"instances-{n}", current, [*tuning[:4], "--engine-instances", n, *tuning[6:]], [proto], grpc=proto.startswith("grpc"))
+        for n in filter(None, (a.also_workers or "").split(",")):  # the same load on other numbers of workers
+            measure(f"workers-{n}", current, [*tuning[:6], "--workers", n], protocols[:1], grpc=on_grpc)
     finally:
         requests.close()
         single.close()
@@ -271,7 +276,7 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
         "package": {"name": pkg.name, "version": pkg.version, "backend": pkg.backend, "precision": pkg.precision},
         "baselineRef": a.baseline_ref,
         "rowsPerRequest": a.rows, "concurrency": a.concurrency, "maxBatch": a.max_batch, "windowMs": a.window_ms, "seconds": a.seconds,
-        "engineInstances": a.instances,
+        "engineInstances": a.instances, "workers": a.workers,
         "requestBytes": requests.sizes,
         "runs": results,
         "raw": raw,

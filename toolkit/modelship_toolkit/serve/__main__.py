@@ -1,14 +1,16 @@
 """``python -m modelship_toolkit.serve``: starts the serving runtime.
 
 Prints one JSON line ``{"event": "listening", "host", "port", "grpcPort", "models"}`` once it
-accepts requests (use ``--port 0`` / ``--grpc-port 0`` for ephemeral ports). Exits 2 on bad flags or an unservable stable package.
-SIGTERM / SIGINT stop it gracefully.
+accepts requests (use ``--port 0`` / ``--grpc-port 0`` for ephemeral ports); with ``--workers N``,
+once all N workers do, adding ``workers`` and their ``pids`` (workers.py). Exits 2 on bad flags or
+an unservable stable package. SIGTERM / SIGINT stop it gracefully.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -17,16 +19,16 @@ from .admin import read_token
 from .config import ServeConfig
 from .package import PackageError
 from .server import create_server
+from .workers import follow_supervisor, supervise, worker_cluster
 
 
-def _instances(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 16:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 16, got {text!r}")
-    return n
+def _count(low: int, high: int):  # noqa: ANN202 - an argparse type
+    def parse(text: str) -> int:
+        n = int(text) if text.strip().isdigit() else 0
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, got {text!r}")
+        return n
+    return parse
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,7 +50,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout-ms", type=float, default=d.request_timeout_ms)
     p.add_argument("--previous-grace-s", type=float, default=d.previous_grace_s)
     p.add_argument("--intra-op-threads", type=int, default=d.intra_op_threads)
-    p.add_argument("--engine-instances", type=_instances, default=d.engine_instances,
+    p.add_argument("--workers", type=_count(1, 64), default=1,
+                   help="serving processes sharing the ports (SO_REUSEPORT), each loading every model; admin calls and shared memory "
+                        "registrations apply to all, /metrics sums them (default %(default)s)")
+    p.add_argument("--engine-instances", type=_count(1, 16), default=d.engine_instances,
                    help="execution contexts per TensorRT engine, each with its own batcher thread and CUDA stream (default %(default)s)")
     p.add_argument("--shared-memory", choices=("none", "system"), default="system" if d.shared_memory else "none",
                    help="serve the system shared memory extension (v2/systemsharedmemory): only for co-located, trusted clients")
@@ -61,9 +66,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs the server until SIGTERM/SIGINT."""
+    """Runs the server until SIGTERM/SIGINT (with ``--workers`` > 1: the supervisor of that many)."""
+    argv = sys.argv[1:] if argv is None else argv
     a = parse_args(argv)
     logging.basicConfig(level=a.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cluster = worker_cluster()
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if cluster is None and a.workers > 1:
+        return supervise(argv, a.workers, a.host, a.port, a.grpc_port)
     try:
         token = read_token(a.admin_token_file)
     except (OSError, ValueError) as e:
@@ -78,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                          shared_memory=a.shared_memory == "system")
     try:
         server = create_server(config, host=a.host, port=a.port, admin_token=token, model_name=a.model_name, stable_package=a.stable_package,
-                               grpc_port=a.grpc_port)
+                               grpc_port=a.grpc_port, cluster=cluster)
         for role, path in (("candidate", a.candidate_package), ("shadow", a.shadow_package)):
             if path:
                 server.app.fleet.load(role, path)
@@ -97,7 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         server.app.fleet.close()
         print(f"error: cannot listen for gRPC on {a.host}:{a.grpc_port}: {e}", file=sys.stderr)
         return 2
-    print(json.dumps({"event": "listening", "host": a.host, "port": server.port, "grpcPort": server.grpc_port, "models": server.app.fleet.names()}), flush=True)
+    event = {"event": "listening", "host": a.host, "port": server.port, "grpcPort": server.grpc_port, "models": server.app.fleet.names()}
+    if cluster is not None:
+        event.update(worker=cluster.index, peerPort=server.peer_port, pid=os.getpid())
+    print(json.dumps(event), flush=True)
+    if cluster is not None:
+        follow_supervisor(cluster, stop)
     stop.wait()
     server.stop()
     return 0

@@ -14,12 +14,15 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import grpc
 import numpy as np
+import orjson
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from ..dtypes import NUMPY_OF_V2
+from .cluster import Cluster, error_of
 from .config import ServeConfig
 from .dataplane import DataPlane, InferAnswer, ServeError
 from .protocol import RequestError, output_tensor, tensor_bytes, write_shared
@@ -63,8 +66,9 @@ def _param_value(p: Any) -> Any:
 class InferenceServicer:
     """The service's methods, each ``(request, context) -> response``."""
 
-    def __init__(self, plane: DataPlane) -> None:
+    def __init__(self, plane: DataPlane, cluster: Cluster | None = None) -> None:
         self.plane = plane
+        self.cluster = cluster
         self.m = load_messages()
 
     def _msg(self, message: str, /, **kw: Any) -> Any:
@@ -118,15 +122,29 @@ class InferenceServicer:
         status = self.m["inference.SystemSharedMemoryStatusResponse"].RegionStatus
         return self._msg("SystemSharedMemoryStatusResponse", regions={r["name"]: status(**r) for r in regions})
 
-    def shm_register(self, req: Any, context: Any) -> Any:
+    async def shm_register(self, req: Any, context: Any) -> Any:
         """SystemSharedMemoryRegister: a region of a POSIX shared memory object."""
-        self.plane.shared_memory("register", req.name, {"key": req.key, "offset": req.offset, "byte_size": req.byte_size})
+        await self._shared_memory("register", req.name, {"key": req.key, "offset": req.offset, "byte_size": req.byte_size})
         return self._msg("SystemSharedMemoryRegisterResponse")
 
-    def shm_unregister(self, req: Any, context: Any) -> Any:
+    async def shm_unregister(self, req: Any, context: Any) -> Any:
         """SystemSharedMemoryUnregister: the named region, or every region."""
-        self.plane.shared_memory("unregister", req.name or None)
+        await self._shared_memory("unregister", req.name or None, None)
         return self._msg("SystemSharedMemoryUnregisterResponse")
+
+    async def _shared_memory(self, action: str, name: str | None, body: dict[str, Any] | None) -> None:
+        """Registers or unregisters here, or, with several workers, in every worker (through the
+        REST call the leader replicates)."""
+        if self.cluster is None:
+            self.plane.shared_memory(action, name, body)
+            return
+        path = "/v2/systemsharedmemory" + (f"/region/{quote(name, safe='')}" if name else "") + f"/{action}"
+        try:
+            reply = await self.cluster.replicate("POST", path, orjson.dumps(body or {}), {"content-type": "application/json"}, lead=False)
+        except OSError as e:
+            raise ServeError(503, f"the runtime's workers cannot reach each other: {e}") from None
+        if reply.status >= 400:
+            raise ServeError(reply.status, error_of(reply))
 
     async def model_infer(self, req: Any, context: Any) -> Any:
         """ModelInfer: raw or typed input contents in, raw output contents out."""
@@ -202,8 +220,8 @@ class GrpcFrontEnd:
     """grpcio's asyncio server on ``host:port`` (port 0: an ephemeral one), started on the
     serving event loop."""
 
-    def __init__(self, plane: DataPlane, config: ServeConfig, host: str, port: int) -> None:
-        self.plane, self.config = plane, config
+    def __init__(self, plane: DataPlane, config: ServeConfig, host: str, port: int, *, cluster: Cluster | None = None) -> None:
+        self.plane, self.config, self.cluster = plane, config, cluster
         self.address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.port: int | None = None
         self.server: grpc.aio.Server | None = None
@@ -217,9 +235,9 @@ class GrpcFrontEnd:
         limit = self.config.max_body_bytes
         self.server = grpc.aio.server(
             maximum_concurrent_rpcs=self.config.max_connections,
-            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit), ("grpc.so_reuseport", 0)],
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit), ("grpc.so_reuseport", int(self.cluster is not None))],
         )
-        self.server.add_generic_rpc_handlers((InferenceServicer(self.plane).handlers(),))
+        self.server.add_generic_rpc_handlers((InferenceServicer(self.plane, self.cluster).handlers(),))
         try:
             port = self.server.add_insecure_port(self.address)
         except RuntimeError as e:  # grpcio reports a port it cannot bind this way

@@ -133,21 +133,44 @@ def protocol_for(config: ServeConfig) -> type[GuardedHttpToolsProtocol]:
     return type("ServeHttpProtocol", (GuardedHttpToolsProtocol,), {"serve_config": config})
 
 
+def _listening_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class HttpFrontEnd:
     """The uvicorn server. Its socket is bound at construction (so the port, even port 0, is known
-    and errors surface to the caller); :meth:`serve` runs it on the current event loop."""
+    and errors surface to the caller); :meth:`serve` runs it on the current event loop.
 
-    def __init__(self, app: RestApp, config: ServeConfig, host: str, port: int) -> None:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self.sock.bind((host, port))
-        except OSError:
-            self.sock.close()
-            raise
-        self.sock.listen(1024)
+    Args:
+        reuse_port: share the port with the runtime's other workers (``SO_REUSEPORT``), and also
+            listen on a private loopback port of this worker's own (:attr:`peer_port`).
+    """
+
+    def __init__(self, app: RestApp, config: ServeConfig, host: str, port: int, *, reuse_port: bool = False) -> None:
+        self.sock = _listening_socket(host, port, reuse_port=reuse_port)
         self.port = int(self.sock.getsockname()[1])
+        self.sockets = [self.sock]
+        #: The worker's private port, on which the other workers reach it (``--workers``), else None.
+        self.peer_port: int | None = None
+        if reuse_port:
+            try:
+                peer = _listening_socket("127.0.0.1", 0)
+            except OSError:
+                self.sock.close()
+                raise
+            self.sockets.append(peer)
+            self.peer_port = int(peer.getsockname()[1])
         uv_config = uvicorn.Config(
             app, loop="none", http=protocol_for(config), ws="none", lifespan="off", log_level="warning",
             access_log=False, timeout_keep_alive=max(1, int(config.read_timeout_s)), server_header=False, date_header=False,
@@ -162,12 +185,13 @@ class HttpFrontEnd:
 
     async def serve(self) -> None:
         """Serves until :meth:`request_stop`, then lets answers in flight finish (5 s at most)."""
-        await self.server.serve(sockets=[self.sock])
+        await self.server.serve(sockets=self.sockets)
 
     def request_stop(self) -> None:
         """Asks :meth:`serve` to return (from any thread)."""
         self.server.should_exit = True
 
     def close(self) -> None:
-        """Closes the listening socket."""
-        self.sock.close()
+        """Closes the listening sockets."""
+        for sock in self.sockets:
+            sock.close()

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 try:  # no *_created series: they double the exposition and nobody queries them here
@@ -79,3 +80,42 @@ class ServeMetrics:
     def render(self) -> bytes:
         """The text exposition."""
         return generate_latest(self.registry)
+
+
+#: Gauges that are a worker's own (summed over workers); every other gauge is the same in every
+#: worker (weights, loaded variants) and is reported once.
+SUMMED_GAUGES = frozenset({"modelship_queue_depth"})
+
+
+class _Merged(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+def merge_expositions(texts: Iterable[bytes]) -> bytes:
+    """The text expositions of several workers of one runtime as one (``--workers``): counters and
+    histograms summed sample by sample, and :data:`SUMMED_GAUGES`; other gauges taken from the
+    first worker that has the series."""
+    families: dict[str, Metric] = {}
+    values: dict[str, dict[tuple, float]] = {}
+    for text in texts:
+        for fam in text_string_to_metric_families(text.decode()):
+            merged = families.setdefault(fam.name, Metric(fam.name, fam.documentation, fam.type, fam.unit))
+            acc = values.setdefault(fam.name, {})
+            summed = fam.type != "gauge" or fam.name in SUMMED_GAUGES
+            for s in fam.samples:
+                key = (s.name, tuple(s.labels.items()))
+                if key not in acc:
+                    acc[key] = s.value
+                elif summed:
+                    acc[key] += s.value
+            merged.samples = []
+    for name, fam in families.items():
+        for (sample, labels), value in values[name].items():
+            fam.add_sample(sample, dict(labels), value)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Merged(list(families.values())))
+    return generate_latest(registry)

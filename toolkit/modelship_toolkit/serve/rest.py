@@ -19,8 +19,10 @@ from urllib.parse import parse_qsl
 import orjson
 
 from .admin import Reply, authorize, handle_admin
+from .cluster import PEER_HEADER, PEER_OP_HEADER, Cluster, replicated
 from .dataplane import DataPlane, ServeError
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .metrics import merge_expositions
 from .protocol import RequestError, encode_response, parse_json, split_binary
 
 log = logging.getLogger("modelship.serve")
@@ -97,12 +99,18 @@ def _compress(body: bytes, accept: str) -> tuple[bytes, str | None]:
 
 
 class RestApp:
-    """The ASGI application (``scope['type'] == 'http'``; lifespan is acknowledged)."""
+    """The ASGI application (``scope['type'] == 'http'``; lifespan is acknowledged).
 
-    def __init__(self, plane: DataPlane, admin_token: str | None) -> None:
+    Args:
+        cluster: this worker's peers when the runtime runs several workers (``--workers``): calls
+            that change state are applied to every worker, and ``/metrics`` sums them all.
+    """
+
+    def __init__(self, plane: DataPlane, admin_token: str | None, cluster: Cluster | None = None) -> None:
         self.plane = plane
         self.config = plane.config
         self.admin_token = admin_token
+        self.cluster = cluster
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -190,6 +198,10 @@ class RestApp:
             raise _Answer(405, f"method {method} is not allowed; use GET or POST", {"Allow": ALLOWED}, close=unread)
         verb = "GET" if method == "HEAD" else method
         body = await self._read_body(receive, headers) if verb == "POST" else b""
+        if self.cluster is not None:
+            op = self.cluster.peer_op(headers.get(PEER_HEADER), headers.get(PEER_OP_HEADER))
+            if op != "apply" and (replicated(verb, path) or (path == "/metrics" and verb == "GET")):
+                return await self._across_workers(send, scope, verb, path, body, headers, lead=op == "lead")
         if path.startswith("/admin/"):
             denied = authorize(headers.get("authorization"), self.admin_token)
             query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
@@ -203,6 +215,22 @@ class RestApp:
         if parts[:1] == ["v2"]:
             return await self._v2(send, verb, parts[1:], body, headers)
         raise _Answer(404, f"no endpoint {verb} {path}")
+
+    async def _across_workers(self, send: Send, scope: Scope, verb: str, path: str, body: bytes, headers: Headers, *, lead: bool) -> None:
+        """A call every worker answers together: one that changes state (replicated), or /metrics
+        (summed)."""
+        assert self.cluster is not None
+        try:
+            if verb == "GET":
+                others = await self.cluster.metrics_of_others()
+                own = self.plane.fleet.metrics.render()
+                return await self._reply(send, 200, merge_expositions([own, *others]), METRICS_CONTENT_TYPE)
+            query = scope.get("query_string", b"").decode("latin-1")
+            passed = {k: v for k in ("authorization", "content-type") if (v := headers.get(k)) is not None}
+            reply = await self.cluster.replicate(verb, path + (f"?{query}" if query else ""), body, passed, lead=lead)
+        except OSError as e:
+            raise _Answer(503, f"the runtime's workers cannot reach each other: {e}", {"Retry-After": "1"}) from None
+        await self._reply(send, reply.status, reply.body)
 
     async def _v2(self, send: Send, method: str, parts: list[str], body: bytes, headers: Headers) -> None:
         plane = self.plane

@@ -8,12 +8,14 @@ both on one uvloop event loop in a thread of their own (the batchers have theirs
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from dataclasses import dataclass
 
 import uvloop
 
+from .cluster import Cluster
 from .config import ServeConfig
 from .dataplane import DataPlane
 from .fleet import Fleet
@@ -43,16 +45,21 @@ class App:
 
 class ModelServer:
     """The runtime's front ends over one :class:`App`. The HTTP port is bound at construction, the
-    gRPC port when serving starts."""
+    gRPC port when serving starts.
 
-    def __init__(self, app: App, host: str, port: int, grpc_port: int | None = None) -> None:
+    Args:
+        cluster: this process is one of several workers sharing the ports (``--workers``).
+    """
+
+    def __init__(self, app: App, host: str, port: int, grpc_port: int | None = None, cluster: Cluster | None = None) -> None:
         self.app = app
-        self.http = HttpFrontEnd(RestApp(app.plane, app.admin_token), app.config, host, port)
+        self.cluster = cluster
+        self.http = HttpFrontEnd(RestApp(app.plane, app.admin_token, cluster), app.config, host, port, reuse_port=cluster is not None)
         self.grpc = None
         if grpc_port is not None:
             from .grpc_server import GrpcFrontEnd  # grpcio loads only when gRPC is served
 
-            self.grpc = GrpcFrontEnd(app.plane, app.config, host, grpc_port)
+            self.grpc = GrpcFrontEnd(app.plane, app.config, host, grpc_port, cluster=cluster)
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -88,7 +95,14 @@ class ModelServer:
             if self.http.started:
                 log.exception("the serving loop failed")
 
+    @property
+    def peer_port(self) -> int | None:
+        """The worker's private port (``--workers``), else None."""
+        return self.http.peer_port
+
     async def _serve(self) -> None:
+        if self.cluster is not None:
+            self.cluster.bind_loop(asyncio.get_running_loop())
         if self.grpc:
             await self.grpc.start()
         try:
@@ -109,16 +123,17 @@ class ModelServer:
 
 
 def create_server(config: ServeConfig, *, host: str = "127.0.0.1", port: int = 8100, admin_token: str | None = None,
-                  model_name: str | None = None, stable_package: str | None = None, grpc_port: int | None = None) -> ModelServer:
+                  model_name: str | None = None, stable_package: str | None = None, grpc_port: int | None = None,
+                  cluster: Cluster | None = None) -> ModelServer:
     """Builds a server for any number of models (only ``model_name`` when given), loading
     ``stable_package`` first when given (raises PackageError when it cannot be served, OSError when
     the HTTP port cannot be bound). ``grpc_port`` also serves gRPC (0: an ephemeral port; bound by
-    :meth:`ModelServer.start_background`)."""
+    :meth:`ModelServer.start_background`). ``cluster``: one of several workers (workers.py)."""
     fleet = Fleet(config, model_name)
     if stable_package:
         fleet.load("stable", stable_package)
     try:
-        return ModelServer(App(DataPlane(config, fleet), admin_token), host, port, grpc_port)
+        return ModelServer(App(DataPlane(config, fleet), admin_token), host, port, grpc_port, cluster)
     except BaseException:
         fleet.close()
         raise
