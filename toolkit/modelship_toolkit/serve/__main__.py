@@ -11,14 +11,14 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 
+from ..runners.onnxruntime import cpu_threads
 from .admin import read_token
 from .config import ServeConfig
 from .package import PackageError
 from .server import create_server
+from .stopping import StopFlag
 from .workers import follow_supervisor, supervise, worker_cluster
 
 
@@ -49,7 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-queue", type=int, default=d.max_queue)
     p.add_argument("--timeout-ms", type=float, default=d.request_timeout_ms)
     p.add_argument("--previous-grace-s", type=float, default=d.previous_grace_s)
-    p.add_argument("--intra-op-threads", type=int, default=d.intra_op_threads)
+    p.add_argument("--intra-op-threads", type=int, default=d.intra_op_threads,
+                   help="ONNX Runtime threads per session (default: ONNX Runtime's choice; with --workers N, the cores / N)")
     p.add_argument("--workers", type=_count(1, 64), default=1,
                    help="serving processes sharing the ports (SO_REUSEPORT), each loading every model; admin calls and shared memory "
                         "registrations apply to all, /metrics sums them (default %(default)s)")
@@ -76,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if cluster is None and a.workers > 1:
-        return supervise(argv, a.workers, a.host, a.port, a.grpc_port)
+        # ONNX Runtime's default is a thread per core in each worker: N workers would run N times
+        # as many threads as cores. Unless told, each worker gets its share of the cores.
+        shared = [] if a.intra_op_threads else ["--intra-op-threads", str(max(1, cpu_threads() // a.workers))]
+        return supervise([*argv, *shared], a.workers, a.host, a.port, a.grpc_port)
     try:
         token = read_token(a.admin_token_file)
     except (OSError, ValueError) as e:
@@ -101,9 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"error: cannot listen on {a.host}:{a.port}{f' (gRPC {a.grpc_port})' if a.grpc_port is not None else ''}: {e}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = StopFlag().install()
     try:
         server.start_background()
     except OSError as e:

@@ -22,14 +22,15 @@ import json
 import logging
 import os
 import secrets
+import selectors
 import signal
 import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 
 from .cluster import Cluster
+from .stopping import StopFlag
 
 log = logging.getLogger("modelship.serve")
 
@@ -54,7 +55,7 @@ def worker_cluster() -> Cluster | None:
     return Cluster(int(index), int(count))
 
 
-def follow_supervisor(cluster: Cluster, stop: threading.Event) -> None:
+def follow_supervisor(cluster: Cluster, stop: StopFlag) -> None:
     """In a worker, once it listens: reads its peers from stdin (a thread), then sets ``stop`` when
     stdin closes (the supervisor has gone) or the first line is not what the supervisor writes."""
 
@@ -109,26 +110,39 @@ class Supervisor:
         self.port = int(self._reserved[0].getsockname()[1])
         self.grpc_port = int(self._reserved[1].getsockname()[1]) if grpc_port is not None else None
         self.procs: list[subprocess.Popen[str]] = []
+        #: The worker that did not start (:meth:`start` returned None), if one did not.
+        self.failed: int | None = None
 
-    def start(self, stopping: Callable[[], bool]) -> dict | None:
+    def start(self, stop: StopFlag) -> dict | None:
         """Starts the workers and waits until each listens; returns the first worker's
-        ``listening`` event, or None when one exited first or ``stopping()`` became true."""
+        ``listening`` event, or None when one exited first or ``stop`` was set."""
         ports = ["--port", str(self.port)] + (["--grpc-port", str(self.grpc_port)] if self.grpc_port is not None else [])
         for i in range(self.count):
             self.procs.append(subprocess.Popen(
                 [sys.executable, "-m", "modelship_toolkit.serve", *self.argv, *ports],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, WORKER_ENV: f"{i}/{self.count}"}))
-        events = []
-        for i, proc in enumerate(self.procs):
-            line = proc.stdout.readline() if proc.stdout else ""
-            if stopping() or not line:
-                return None
-            event = json.loads(line)
-            if event.get("event") != "listening":
-                log.error("worker %d printed %r instead of its listening line", i, line[:200])
-                return None
-            events.append(event)
-        told = json.dumps({"peers": [e["peerPort"] for e in events], "secret": secrets.token_hex(16)}) + "\n"
+        events: dict[int, dict] = {}
+        with selectors.DefaultSelector() as sel:
+            for i, proc in enumerate(self.procs):
+                sel.register(proc.stdout, selectors.EVENT_READ, i)  # type: ignore[arg-type]
+            while len(events) < self.count:
+                if stop.is_set():
+                    return None
+                for key, _ in sel.select(StopFlag.POLL_S):
+                    i = key.data
+                    line = self.procs[i].stdout.readline()  # type: ignore[union-attr]
+                    sel.unregister(key.fileobj)
+                    try:
+                        event = json.loads(line) if line else {}
+                    except ValueError:
+                        event = {}
+                    if event.get("event") != "listening":
+                        self.failed = i
+                        if line:
+                            log.error("worker %d printed %r instead of its listening line", i, line[:200])
+                        return None
+                    events[i] = event
+        told = json.dumps({"peers": [events[i]["peerPort"] for i in range(self.count)], "secret": secrets.token_hex(16)}) + "\n"
         for proc in self.procs:
             assert proc.stdin is not None
             proc.stdin.write(told)
@@ -143,16 +157,12 @@ class Supervisor:
                 return i, code
         return None
 
-    def signal_all(self, sig: int) -> None:
-        """Sends ``sig`` to every worker still running."""
+    def stop(self) -> None:
+        """SIGTERM (once) to every worker still running; SIGKILL to those not gone after
+        :data:`STOP_GRACE_S`."""
         for proc in self.procs:
             if proc.poll() is None:
-                proc.send_signal(sig)
-
-    def stop(self) -> None:
-        """SIGTERM to every worker still running; SIGKILL to those not gone after
-        :data:`STOP_GRACE_S`."""
-        self.signal_all(signal.SIGTERM)
+                proc.send_signal(signal.SIGTERM)
         for proc in self.procs:
             try:
                 proc.wait(STOP_GRACE_S)
@@ -175,21 +185,13 @@ def supervise(argv: list[str], count: int, host: str, port: int, grpc_port: int 
     except OSError as e:
         print(f"error: cannot listen on {host}:{port}{f' (gRPC {grpc_port})' if grpc_port is not None else ''}: {e}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-
-    def on_signal(*_: object) -> None:
-        stop.set()
-        sup.signal_all(signal.SIGTERM)  # also wakes start() from a worker still loading
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
+    stop = StopFlag().install()
     try:
-        first = sup.start(stop.is_set)
+        first = sup.start(stop)
         if first is None:
             if stop.is_set():
                 return 0
-            exited = sup.first_exit()
-            print(f"error: worker {exited[0] if exited else '?'} of {count} did not start; see its error above", file=sys.stderr)
+            print(f"error: worker {sup.failed} of {count} did not start; see its error above", file=sys.stderr)
             return 2
         print(json.dumps({"event": "listening", "host": host, "port": sup.port, "grpcPort": sup.grpc_port, "models": first["models"],
                           "workers": count, "pids": [p.pid for p in sup.procs]}), flush=True)
