@@ -46,7 +46,7 @@ for cfg in $CONFIGS; do
   for _ in $(seq 240); do grep -q listening /tmp/rt.out && break; sleep 0.5; done
   grep -q listening /tmp/rt.out || { echo "$name: runtime did not start"; tail -5 /tmp/rt.err; kill $RT; continue; }
   curl -s -X POST localhost:8300/v2/systemsharedmemory/region/r/register -d "{\"key\":\"sweep-in\",\"byte_size\":$NB}" >/dev/null
-  GOMAXPROCS=4 .device/extra/loadgen -addr 127.0.0.1:8300 -request "/tmp/req-$P.http" -c "$C" -d 8s -warmup 2s > "$OUT/$name.json" &
+  GOMAXPROCS=${LOADGEN_PROCS:-4} .device/extra/loadgen -addr 127.0.0.1:8300 -request "/tmp/req-$P.http" -c "$C" -d 8s -warmup 2s > "/tmp/$name.json" &
   LG=$!
   if [ "${PROF:-}" = profile ]; then
     sleep 3
@@ -55,10 +55,10 @@ for cfg in $CONFIGS; do
   fi
   wait $LG
   batches=$(curl -s localhost:8300/metrics | awk '/^modelship_batch_size_sum/{s+=$2} /^modelship_batch_size_count/{c+=$2} END{if(c) printf "%.1f", s/c}')
-  python3 - "$OUT/$name.json" "$name" "$W" "$I" "$C" "$P" "${batches:-0}" <<'PY' | tee -a "$OUT/sweep.json"
-import json, sys
+  python3 - "/tmp/$name.json" "$name" "$W" "$I" "$C" "$P" "${batches:-0}" <<'PY' | tee -a "$OUT/sweep.json"
+import json, os, sys
 d = json.load(open(sys.argv[1])); _, _, name, w, i, c, p, rows = sys.argv
-first = open(sys.argv[1].rsplit("/", 1)[0] + "/sweep.json").read().strip() == "["
+first = open(os.environ["OUT"] + "/sweep.json").read().strip() == "["
 print(("" if first else ",") + json.dumps({"config": name, "workers": int(w), "instances": int(i), "connections": int(c), "protocol": p,
       "imagesPerSec": round(d["throughputPerSec"] * 8), "p50Ms": d["p50Ms"], "p99Ms": d["p99Ms"], "errors": d["errors"],
       "meanBatchRows": float(rows)}))

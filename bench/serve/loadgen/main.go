@@ -6,7 +6,7 @@
 // GOMAXPROCS=1 and leaves the other core to the server.
 //
 //	loadgen -addr 127.0.0.1:8100 -request req.http [-c 32] [-d 10s] [-rate 0]
-//	loadgen -addr 127.0.0.1:8101 -grpc-method /inference.GRPCInferenceService/ModelInfer -request req.pb
+//	loadgen -addr 127.0.0.1:8101 -grpc-method /inference.GRPCInferenceService/ModelInfer -request req.pb [-grpc-conns 0]
 //
 // With -rate 0 every connection sends back to back (closed loop: the most the server can do).
 // With -rate R the requests are scheduled R per second across the connections (open loop) and a
@@ -32,26 +32,27 @@ type sender interface {
 }
 
 type result struct {
-	Requests        int            `json:"requests"`
-	Errors          int            `json:"errors"`
-	Failures        map[string]int `json:"failures,omitempty"`
-	Seconds         float64        `json:"seconds"`
-	ThroughputPerS  float64        `json:"throughputPerSec"`
-	P50Ms           float64        `json:"p50Ms"`
-	P90Ms           float64        `json:"p90Ms"`
-	P99Ms           float64        `json:"p99Ms"`
-	P999Ms          float64        `json:"p999Ms"`
-	MaxMs           float64        `json:"maxMs"`
-	Connections     int            `json:"connections"`
-	RatePerS        float64        `json:"targetRatePerSec,omitempty"`
-	Protocol        string         `json:"protocol"`
-	RequestBytes    int            `json:"requestBytes"`
+	Requests       int            `json:"requests"`
+	Errors         int            `json:"errors"`
+	Failures       map[string]int `json:"failures,omitempty"`
+	Seconds        float64        `json:"seconds"`
+	ThroughputPerS float64        `json:"throughputPerSec"`
+	P50Ms          float64        `json:"p50Ms"`
+	P90Ms          float64        `json:"p90Ms"`
+	P99Ms          float64        `json:"p99Ms"`
+	P999Ms         float64        `json:"p999Ms"`
+	MaxMs          float64        `json:"maxMs"`
+	Connections    int            `json:"connections"`
+	RatePerS       float64        `json:"targetRatePerSec,omitempty"`
+	Protocol       string         `json:"protocol"`
+	RequestBytes   int            `json:"requestBytes"`
 }
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8100", "host:port of the server")
 	requestFile := flag.String("request", "", "file holding the request: a whole HTTP/1.1 request (headers and body), or a serialized protobuf message with -grpc-method")
 	grpcMethod := flag.String("grpc-method", "", "send the request as this unary gRPC method (e.g. /inference.GRPCInferenceService/ModelInfer)")
+	grpcConns := flag.Int("grpc-conns", 0, "HTTP/2 connections the gRPC senders share, round robin (0: one per sender, as each HTTP sender has its own)")
 	conns := flag.Int("c", 32, "connections (each one request in flight)")
 	duration := flag.Duration("d", 10*time.Second, "how long to send")
 	warmup := flag.Duration("warmup", time.Second, "sending before measuring starts")
@@ -71,11 +72,22 @@ func main() {
 	protocol := "http"
 	if *grpcMethod != "" {
 		protocol = "grpc"
-		shared, err := dialGRPC(*addr)
-		if err != nil {
-			fail(fmt.Sprintf("-addr: %v", err))
+		if *grpcConns < 0 {
+			fail("-grpc-conns: 0 (one per sender) or more")
 		}
-		newSender = func() (sender, error) { return shared.stream(*grpcMethod, payload), nil }
+		var clients []*grpcClient
+		made := 0
+		newSender = func() (sender, error) {
+			if *grpcConns == 0 || len(clients) < *grpcConns {
+				c, err := dialGRPC(*addr)
+				if err != nil {
+					return nil, err
+				}
+				clients = append(clients, c)
+			}
+			made++
+			return clients[(made-1)%len(clients)].stream(*grpcMethod, payload), nil
+		}
 	}
 	senders := make([]sender, *conns)
 	for i := range senders {

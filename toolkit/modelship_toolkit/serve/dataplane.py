@@ -180,7 +180,8 @@ class DataPlane:
             variant = vs.by_version(version) if version else vs.route(rid)
             if variant is None:
                 raise ServeError(404 if version else 503, f"model '{name}' has no loaded version '{version}'" if version else "no stable model is loaded")
-            req = decode_request(obj, variant.spec, header_label=header_label, raw=raw, shm=self.shm)
+            req = decode_request(obj, variant.spec, header_label=header_label, raw=raw, shm=self.shm,
+                                 check_finite=not variant.backend.stacks_on_device)  # TensorRT checks on the GPU
             try:
                 fut = self._submit(variant, req, on_loop)
             except BatcherClosed:  # unloaded between routing and submit: the stable answers

@@ -12,6 +12,9 @@ import numpy as np
 import pytest
 from serve_harness import TOKEN, metric_sum
 
+from modelship_toolkit.serve.package import load_package
+from modelship_toolkit.serve.protocol import RequestError, decode_request
+
 X = np.zeros((1, 1, 8, 8), dtype=np.float32).reshape(-1).tolist()
 GOOD = {"inputs": [{"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": X}]}
 
@@ -187,3 +190,12 @@ def test_a_refused_rollback_unloads_nothing(make_server, packages):
     assert status == 409 and "no previous stable" in body["error"]
     state = c.admin("GET", "state")[1]
     assert state["variants"]["candidate"]["version"] == "v2.0.0"
+
+
+def test_nan_is_refused_on_the_cpu_unless_the_engine_checks_on_the_gpu(packages):
+    spec = load_package(str(packages["v1"])).spec
+    body = {"inputs": [{"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": [1.0] * 63 + [float("inf")]}]}
+    with pytest.raises(RequestError, match=r"inputs\[0\].data: contains NaN or infinity"):
+        decode_request(body, spec)
+    req = decode_request(body, spec, check_finite=False)  # TensorRT's run_parts refuses it on the GPU instead
+    assert not np.isfinite(req.inputs["input"]).all()
