@@ -45,10 +45,11 @@ sys.path.insert(0, str(ROOT / "toolkit"))
 sys.path.insert(0, str(Path(__file__).parent))
 from raw import raw_throughput  # noqa: E402
 
+from modelship_toolkit.dtypes import NUMPY_OF_V2  # noqa: E402
 from modelship_toolkit.serve.backends import load_backend  # noqa: E402
 from modelship_toolkit.serve.grpc_server import load_messages  # noqa: E402
 from modelship_toolkit.serve.package import load_package  # noqa: E402
-from modelship_toolkit.dtypes import NUMPY_OF_V2  # noqa: E402
+from modelship_toolkit.serve.tuning import choose_window  # noqa: E402
 
 
 def build_loadgen(out_dir: Path) -> Path:
@@ -168,7 +169,7 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--rows", type=int, default=1, help="samples per request")
     p.add_argument("--max-batch", type=int, default=32)
-    p.add_argument("--window-ms", type=float, default=2.0)
+    p.add_argument("--window-ms", type=float, help="--batch-window-ms of the runtime (default: its per-model choice)")
     p.add_argument("--also-instances", help="also serve the last of --protocols with these numbers of engine instances (e.g. 1,2)")
     p.add_argument("--batch1-protocols", help="protocols batch-1 serving is measured with (default: the first of --protocols)")
     p.add_argument("--workers", type=int, default=1, help="--workers of the runtime (processes sharing its ports)")
@@ -213,8 +214,8 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
     loadgen = a.loadgen or build_loadgen(work)
     current = ROOT / "toolkit"
     protocols = a.protocols.split(",")
-    tuning = ["--max-batch-size", str(a.max_batch), "--batch-window-ms", str(a.window_ms), "--engine-instances", str(a.instances),
-              "--workers", str(a.workers)]
+    window = ["--batch-window-ms", str(a.window_ms)] if a.window_ms is not None else []
+    tuning = ["--max-batch-size", str(a.max_batch), "--engine-instances", str(a.instances), "--workers", str(a.workers), *window]
     kw = {"seconds": a.seconds, "concurrency": a.concurrency}
     results: dict[str, Any] = {}
 
@@ -239,19 +240,21 @@ def run(a: argparse.Namespace, work: Path) -> dict[str, Any]:
             rt.stop()
 
     if a.baseline_ref != "none":
-        measure("baseline", baseline_toolkit(a.baseline_ref, work), tuning[:4], ["json"])  # it has no --engine-instances
+        # It has no --engine-instances or --workers nor a window of its own per model: it gets the one the current runtime chooses.
+        same = a.window_ms if a.window_ms is not None else choose_window(Path(pkg.root), a.max_batch, None).ms
+        measure("baseline", baseline_toolkit(a.baseline_ref, work), [*tuning[:2], "--batch-window-ms", str(same)], ["json"])
     on_grpc = protocols[0].startswith("grpc")
     try:
         measure("current", current, tuning, protocols, grpc=any(p.startswith("grpc") for p in protocols))
         batch1 = a.batch1_protocols.split(",") if a.batch1_protocols else protocols[:1]
-        measure("batch1", current, ["--max-batch-size", "1", "--batch-window-ms", "0", *tuning[4:]],
+        measure("batch1", current, ["--max-batch-size", "1", "--batch-window-ms", "0", *tuning[2:6]],
                 batch1, grpc=any(p.startswith("grpc") for p in batch1), reqs=single)
         measure("shadow", current, [*tuning, "--shadow-package", str(a.package)], protocols[:1], grpc=on_grpc)
         for n in filter(None, (a.also_instances or "").split(",")):  # the same load on other numbers of engine instances
             proto = a.protocols.split(",")[-1]
-            measure(f"instances-{n}", current, [*tuning[:4], "--engine-instances", n, *tuning[6:]], [proto], grpc=proto.startswith("grpc"))
+            measure(f"instances-{n}", current, [*tuning, "--engine-instances", n], [proto], grpc=proto.startswith("grpc"))
         for n in filter(None, (a.also_workers or "").split(",")):  # the same load on other numbers of workers
-            measure(f"workers-{n}", current, [*tuning[:6], "--workers", n], protocols[:1], grpc=on_grpc)
+            measure(f"workers-{n}", current, [*tuning, "--workers", n], protocols[:1], grpc=on_grpc)
     finally:
         requests.close()
         single.close()

@@ -45,7 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model-name", help="serve this model only (default: every model whose package is loaded)")
     p.add_argument("--max-batch-size", type=int, default=d.max_batch_size,
                    help="most rows per batch (default: per model, where its package's bench.json says throughput saturates, else 32)")
-    p.add_argument("--batch-window-ms", type=float, default=d.batch_window_ms)
+    p.add_argument("--batch-window-ms", type=float, default=d.batch_window_ms,
+                   help="how long a batch's first request waits for others (default: per model, the time its package's bench.json "
+                        "measured for one batch, at most 5 ms)")
     p.add_argument("--max-queue", type=int, default=d.max_queue)
     p.add_argument("--timeout-ms", type=float, default=d.request_timeout_ms)
     p.add_argument("--previous-grace-s", type=float, default=d.previous_grace_s)

@@ -11,8 +11,9 @@ class ServeConfig:
     #: Most rows stacked into one batch (capped by the model's batch max); None: per model, from its
     #: package's bench.json (see tuning.py).
     max_batch_size: int | None = None
-    #: How long the first request of a batch waits for others, milliseconds.
-    batch_window_ms: float = 5.0
+    #: How long the first request of a batch waits for others, milliseconds; None: per model, at
+    #: most one batch's measured run time (see tuning.py).
+    batch_window_ms: float | None = None
     #: Most requests waiting per variant; beyond it requests get 503 with Retry-After.
     max_queue: int = 256
     #: Per-request deadline, milliseconds; past it the request gets 504.

@@ -23,7 +23,7 @@ from .compare import compare_outputs
 from .config import ServeConfig
 from .metrics import ServeMetrics
 from .package import PackageError, ReleasePackage
-from .tuning import choose_max_batch
+from .tuning import choose_max_batch, choose_window
 
 log = logging.getLogger("modelship.serve")
 
@@ -58,10 +58,11 @@ class Variant:
         self._metrics = metrics
         self._model = model
         self.batching = choose_max_batch(pkg.root, self.spec.max_rows, config.max_batch_size)
+        self.window = choose_window(pkg.root, self.batching.size, config.batch_window_ms)
         self.batcher = DynamicBatcher(
             self.backend.instances(),
             max_batch_size=self.batching.size,
-            window_s=config.batch_window_ms / 1000.0,
+            window_s=self.window.ms / 1000.0,
             max_queue=config.max_queue,
             batchable=self.spec.batchable,
             on_batch=self._on_batch,
@@ -103,6 +104,8 @@ class Variant:
             "queueDepth": self.batcher.depth,
             "maxBatchSize": self.batching.size,
             "maxBatchSizeFrom": self.batching.source,
+            "batchWindowMs": self.window.ms,
+            "batchWindowFrom": self.window.source,
             "instances": self.batcher.instances,
         }
 
