@@ -22,6 +22,7 @@ import asyncio
 import hmac
 import http.client
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,9 @@ class Cluster:
         self._known = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock: asyncio.Lock | None = None
+        # Calls to peers wait in threads of their own: were they in the loop's default executor, a
+        # worker holding calls it forwarded could leave no thread to apply what the leader sends it.
+        self._calls = ThreadPoolExecutor(max(8, 2 * count), thread_name_prefix="peer-call")
 
     @property
     def is_leader(self) -> bool:
@@ -151,7 +155,7 @@ class Cluster:
         sent = {k: v for k, v in headers.items() if k in ("authorization", "content-type")}
         sent[PEER_HEADER], sent[PEER_OP_HEADER] = self._secret.decode(), op
         try:
-            return await loop.run_in_executor(None, _http_call, self._peer_ports[index], method, target, body, sent, timeout)
+            return await loop.run_in_executor(self._calls, _http_call, self._peer_ports[index], method, target, body, sent, timeout)
         except OSError as e:
             return PeerReply(502, orjson.dumps({"error": f"worker {index} of the runtime is unreachable: {e}"}))
 
