@@ -10,23 +10,12 @@ source .device/kit/env.sh >/dev/null
 mkdir -p /tmp/pyspy && cd /tmp/pyspy && python3 -m zipfile -e /work/main/.device/extra/py_spy-*.whl . >/dev/null; cd - >/dev/null
 SPY=$(find /tmp/pyspy -name py-spy -type f | head -1); chmod +x $SPY
 pkg=$(dirname "$(find /tmp/modelship-gpu/artifacts/packages/shapes-resnet -path '*fp16*' -name metadata.json | head -1)")
-python3 - "$pkg" <<'PY'
-import sys, numpy as np, json
-sys.path.insert(0, "toolkit")
-from modelship_toolkit.serve.package import load_package
-p = load_package(sys.argv[1]); s = p.spec.inputs[0]
-x = np.random.default_rng(0).uniform(0,1,size=[8,*s.opt_shape()[1:]]).astype(np.float32)
-open("/dev/shm/prof-in","wb").write(x.tobytes())
-head = json.dumps({"inputs":[{"name":s.name,"shape":list(x.shape),"datatype":"FP32","parameters":{"shared_memory_region":"r","shared_memory_byte_size":x.nbytes}}],"parameters":{"binary_data_output":True}}).encode()
-open("/tmp/req.http","wb").write(f"POST /v2/models/{p.name}/infer HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\nContent-Length: {len(head)}\r\n\r\n".encode()+head)
-print(x.nbytes)
-PY
-NB=$(stat -c %s /dev/shm/prof-in)
+eval "$(python3 scripts/gpu/serve-requests.py "$pkg" "$(mktemp -d)")"
 PYTHONPATH=toolkit python3 -m modelship_toolkit.serve --port 8300 --stable-package "$pkg" --shared-memory system --max-batch-size 64 --batch-window-ms 2 --engine-instances ${INST:-4} --max-queue 4096 --log-level WARNING > /tmp/rt.log 2>&1 &
 RT=$!
 for i in $(seq 60); do grep -q listening /tmp/rt.log && break; sleep 0.5; done
-curl -s -X POST localhost:8300/v2/systemsharedmemory/region/r/register -d "{\"key\":\"prof-in\",\"byte_size\":$NB}"; echo
-GOMAXPROCS=4 .device/extra/loadgen -addr 127.0.0.1:8300 -request /tmp/req.http -c 64 -d 14s > $OUT/prof-load.json &
+curl -s -X POST "localhost:8300/v2/systemsharedmemory/region/$REGION/register" -d "{\"key\":\"$KEY\",\"byte_size\":$NB}"; echo
+GOMAXPROCS=4 .device/extra/loadgen -addr 127.0.0.1:8300 -request "$REQ_SHM" -c 64 -d 14s > $OUT/prof-load.json &
 LG=$!
 sleep 4
 $SPY record -p $RT -d 8 -r 200 -f raw -o $OUT/prof.raw --threads --nonblocking >/dev/null 2>&1

@@ -8,23 +8,13 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 source .device/kit/env.sh >/dev/null
 pkg=$(dirname "$(find /tmp/modelship-gpu/artifacts/packages/shapes-resnet -path '*fp16*' -name metadata.json | head -1)")
-python3 - "$pkg" <<'PY'
-import sys, numpy as np, json
-sys.path.insert(0, "toolkit")
-from modelship_toolkit.serve.package import load_package
-p = load_package(sys.argv[1]); s = p.spec.inputs[0]
-x = np.random.default_rng(0).uniform(0,1,size=[8,*s.opt_shape()[1:]]).astype(np.float32)
-open("/dev/shm/quick-in","wb").write(x.tobytes())
-head = json.dumps({"inputs":[{"name":s.name,"shape":list(x.shape),"datatype":"FP32","parameters":{"shared_memory_region":"r","shared_memory_byte_size":x.nbytes}}],"parameters":{"binary_data_output":True}}).encode()
-open("/tmp/req.http","wb").write(f"POST /v2/models/{p.name}/infer HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\nContent-Length: {len(head)}\r\n\r\n".encode()+head)
-PY
-NB=$(stat -c %s /dev/shm/quick-in)
+eval "$(python3 scripts/gpu/serve-requests.py "$pkg" "$(mktemp -d)")"
 for INST in ${INSTANCES:-8 4}; do
   PYTHONPATH=toolkit python3 -m modelship_toolkit.serve --port 8300 --stable-package "$pkg" --shared-memory system --max-batch-size 64 --batch-window-ms 2 --engine-instances $INST --max-queue 4096 --log-level WARNING > /tmp/rt-$INST.log 2>&1 &
   RT=$!
   for i in $(seq 80); do grep -q listening /tmp/rt-$INST.log && break; sleep 0.5; done
-  curl -s -X POST localhost:8300/v2/systemsharedmemory/region/r/register -d "{\"key\":\"quick-in\",\"byte_size\":$NB}" >/dev/null
-  GOMAXPROCS=4 .device/extra/loadgen -addr 127.0.0.1:8300 -request /tmp/req.http -c 64 -d 8s -warmup 2s > $OUT/shm-$INST.json
+  curl -s -X POST "localhost:8300/v2/systemsharedmemory/region/$REGION/register" -d "{\"key\":\"$KEY\",\"byte_size\":$NB}" >/dev/null
+  GOMAXPROCS=4 .device/extra/loadgen -addr 127.0.0.1:8300 -request "$REQ_SHM" -c 64 -d 8s -warmup 2s > $OUT/shm-$INST.json
   python3 -c "import json;d=json.load(open('$OUT/shm-$INST.json'));print('instances $INST', round(d['throughputPerSec']), 'req/s', round(d['throughputPerSec']*8), 'images/s p50', d['p50Ms'], 'p99', d['p99Ms'], 'errors', d['errors'], d.get('failures'))"
   curl -s localhost:8300/metrics | grep -E "batch_size_(sum|count)" | tr '\n' ' '; echo
   grep -iE "warning|error" /tmp/rt-$INST.log | head -3

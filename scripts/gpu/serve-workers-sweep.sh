@@ -14,24 +14,7 @@ cd "$(dirname "$0")/../.."
 source .device/kit/env.sh >/dev/null
 : "${OUT:?OUT}" "${CONFIGS:?CONFIGS}"
 pkg=$(dirname "$(find /tmp/modelship-gpu/artifacts/packages/shapes-resnet -path '*fp16*' -name metadata.json | head -1)")
-python3 - "$pkg" <<'PY'
-import sys, numpy as np, json
-sys.path.insert(0, "toolkit")
-from modelship_toolkit.serve.package import load_package
-p = load_package(sys.argv[1]); s = p.spec.inputs[0]
-x = np.random.default_rng(0).uniform(0, 1, size=[8, *s.opt_shape()[1:]]).astype(np.float32)
-open("/dev/shm/sweep-in", "wb").write(x.tobytes())
-path = f"/v2/models/{p.name}/infer"
-def http(body, ctype, extra=""):
-    return f"POST {path} HTTP/1.1\r\nHost: b\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode() + body
-tensor = {"name": s.name, "shape": list(x.shape), "datatype": "FP32"}
-head = json.dumps({"inputs": [{**tensor, "parameters": {"shared_memory_region": "r", "shared_memory_byte_size": x.nbytes}}],
-                   "parameters": {"binary_data_output": True}}).encode()
-open("/tmp/req-shm.http", "wb").write(http(head, "application/json"))
-head = json.dumps({"inputs": [{**tensor, "parameters": {"binary_data_size": x.nbytes}}], "parameters": {"binary_data_output": True}}).encode()
-open("/tmp/req-binary.http", "wb").write(http(head + x.tobytes(), "application/octet-stream", f"Inference-Header-Content-Length: {len(head)}\r\n"))
-PY
-NB=$(stat -c %s /dev/shm/sweep-in)
+eval "$(python3 scripts/gpu/serve-requests.py "$pkg" "$(mktemp -d)")"
 if grep -q profile <<<"$CONFIGS"; then
   mkdir -p /tmp/pyspy && (cd /tmp/pyspy && python3 -m zipfile -e "$OLDPWD"/.device/extra/py_spy-*.whl . >/dev/null)
   SPY=$(find /tmp/pyspy -name py-spy -type f | head -1); chmod +x "$SPY"
@@ -45,8 +28,8 @@ for cfg in $CONFIGS; do
   RT=$!
   for _ in $(seq 240); do grep -q listening /tmp/rt.out && break; sleep 0.5; done
   grep -q listening /tmp/rt.out || { echo "$name: runtime did not start"; tail -5 /tmp/rt.err; kill $RT; continue; }
-  curl -s -X POST localhost:8300/v2/systemsharedmemory/region/r/register -d "{\"key\":\"sweep-in\",\"byte_size\":$NB}" >/dev/null
-  GOMAXPROCS=${LOADGEN_PROCS:-4} .device/extra/loadgen -addr 127.0.0.1:8300 -request "/tmp/req-$P.http" -c "$C" -d 8s -warmup 2s > "/tmp/$name.json" &
+  curl -s -X POST "localhost:8300/v2/systemsharedmemory/region/$REGION/register" -d "{\"key\":\"$KEY\",\"byte_size\":$NB}" >/dev/null
+  GOMAXPROCS=${LOADGEN_PROCS:-4} .device/extra/loadgen -addr 127.0.0.1:8300 -request "$([ "$P" = binary ] && echo "$REQ_BINARY" || echo "$REQ_SHM")" -c "$C" -d 8s -warmup 2s > "/tmp/$name.json" &
   LG=$!
   if [ "${PROF:-}" = profile ]; then
     sleep 3

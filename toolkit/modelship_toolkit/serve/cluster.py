@@ -152,8 +152,7 @@ class Cluster:
 
     async def _call(self, index: int, method: str, target: str, body: bytes, headers: Mapping[str, str], op: str, timeout: float) -> PeerReply:
         loop = asyncio.get_running_loop()
-        sent = {k: v for k, v in headers.items() if k in ("authorization", "content-type")}
-        sent[PEER_HEADER], sent[PEER_OP_HEADER] = self._secret.decode(), op
+        sent = {**headers, PEER_HEADER: self._secret.decode(), PEER_OP_HEADER: op}
         try:
             return await loop.run_in_executor(self._calls, _http_call, self._peer_ports[index], method, target, body, sent, timeout)
         except OSError as e:

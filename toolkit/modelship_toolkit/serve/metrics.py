@@ -103,7 +103,7 @@ def merge_expositions(texts: Iterable[bytes]) -> bytes:
     values: dict[str, dict[tuple, float]] = {}
     for text in texts:
         for fam in text_string_to_metric_families(text.decode()):
-            merged = families.setdefault(fam.name, Metric(fam.name, fam.documentation, fam.type, fam.unit))
+            families.setdefault(fam.name, Metric(fam.name, fam.documentation, fam.type, fam.unit))
             acc = values.setdefault(fam.name, {})
             summed = fam.type != "gauge" or fam.name in SUMMED_GAUGES
             for s in fam.samples:
@@ -112,7 +112,6 @@ def merge_expositions(texts: Iterable[bytes]) -> bytes:
                     acc[key] = s.value
                 elif summed:
                     acc[key] += s.value
-            merged.samples = []
     for name, fam in families.items():
         for (sample, labels), value in values[name].items():
             fam.add_sample(sample, dict(labels), value)

@@ -14,6 +14,7 @@ digits on 2 vCPU runs a batch of 32 in 0.16 ms; with the old fixed 2 ms window t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,20 @@ class BatchChoice:
     source: str
 
 
-def _measured(bench: Any) -> list[tuple[int, float]]:
+def _measured(package_root: Path, value: Callable[[dict], Any]) -> list[tuple[int, float]]:
+    """(batch, value) for each shape the package's ``bench.json`` measured with a positive number
+    there, by batch; none when the file is missing or broken."""
+    try:
+        bench = json.loads((package_root / "bench.json").read_text())
+    except (OSError, ValueError):
+        return []
     points = []
     for s in bench.get("shapes", []) if isinstance(bench, dict) else []:
-        batch, rate = s.get("batch") if isinstance(s, dict) else None, s.get("throughputPerSec") if isinstance(s, dict) else None
-        if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 and isinstance(rate, (int, float)) and rate > 0:
-            points.append((batch, float(rate)))
+        if not isinstance(s, dict):
+            continue
+        batch, v = s.get("batch"), value(s)
+        if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+            points.append((batch, float(v)))
     return sorted(points)
 
 
@@ -48,10 +57,7 @@ def choose_max_batch(package_root: Path, model_max_rows: int, configured: int | 
     ``bench.json``, else :data:`DEFAULT_MAX_BATCH`; never above the model's batch max."""
     if configured is not None:
         return BatchChoice(max(1, min(configured, model_max_rows)), "--max-batch-size")
-    try:
-        points = _measured(json.loads((package_root / "bench.json").read_text()))
-    except (OSError, ValueError):
-        points = []
+    points = _measured(package_root, lambda s: s.get("throughputPerSec"))
     if not points:
         return BatchChoice(max(1, min(DEFAULT_MAX_BATCH, model_max_rows)), "default (no usable bench.json)")
     best = max(rate for _, rate in points)
@@ -73,18 +79,8 @@ def choose_window(package_root: Path, batch_size: int, configured_ms: float | No
     big, else the largest) capped at :data:`DEFAULT_WINDOW_MS`, else :data:`DEFAULT_WINDOW_MS`."""
     if configured_ms is not None:
         return WindowChoice(max(0.0, configured_ms), "--batch-window-ms")
-    try:
-        bench = json.loads((package_root / "bench.json").read_text())
-    except (OSError, ValueError):
-        bench = None
-    timed = []
-    for s in bench.get("shapes", []) if isinstance(bench, dict) else []:
-        batch = s.get("batch") if isinstance(s, dict) else None
-        p50 = (s.get("latencyMs") or {}).get("p50") if isinstance(s, dict) and isinstance(s.get("latencyMs"), dict) else None
-        if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 and isinstance(p50, (int, float)) and p50 > 0:
-            timed.append((batch, float(p50)))
+    timed = _measured(package_root, lambda s: s["latencyMs"].get("p50") if isinstance(s.get("latencyMs"), dict) else None)
     if not timed:
         return WindowChoice(DEFAULT_WINDOW_MS, "default (no batch latency in bench.json)")
-    timed.sort()
     batch, p50 = next(((b, t) for b, t in timed if b >= batch_size), timed[-1])
     return WindowChoice(round(min(DEFAULT_WINDOW_MS, p50), 4), f"bench.json: a batch of {batch} runs in {p50:.3g} ms (p50)")
